@@ -1,0 +1,24 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Scope } from './scopes';
+
+export interface Principal {
+  name: string;
+  scopes: Scope[];
+}
+
+export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
+
+export const SCOPES_KEY = 'cgw:scopes';
+export const PUBLIC_KEY = 'cgw:public';
+
+/** The route needs a valid API key carrying every listed scope. */
+export const Scopes = (...scopes: Scope[]) => SetMetadata(SCOPES_KEY, scopes);
+
+/** The route needs no API key (health, metrics, docs). */
+export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+/** The authenticated caller of this request. */
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Principal => ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal!,
+);

@@ -1,0 +1,92 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, FieldError, UpstreamDetail } from './app-error';
+import { ERROR_SHAPES, ErrorCode, errorCodeForClientStatus, problemType } from './error-code';
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: ErrorCode;
+  requestId: string;
+  errors?: FieldError[];
+  upstream?: UpstreamDetail;
+}
+
+/** Writes an AppError as problem+json; also used by Fastify hooks that run outside Nest. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): void {
+  const shape = ERROR_SHAPES[error.code];
+  const status = error.options.status ?? shape.status;
+  const body: ProblemBody = {
+    type: problemType(error.code),
+    title: shape.title,
+    status,
+    detail: error.detail,
+    instance: (request.url ?? '/').split('?')[0]!,
+    code: error.code,
+    requestId: request.id,
+    ...(error.options.errors ? { errors: error.options.errors } : {}),
+    ...(error.options.upstream ? { upstream: error.options.upstream } : {}),
+  };
+  if (error.options.retryAfterSeconds !== undefined) {
+    reply.header('retry-after', String(Math.max(1, Math.ceil(error.options.retryAfterSeconds))));
+  }
+  for (const [name, value] of Object.entries(error.options.headers ?? {})) reply.header(name, value);
+  reply
+    .status(status)
+    .header('x-request-id', request.id)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .send(body);
+}
+
+/**
+ * Renders every error the application can produce as RFC 9457 application/problem+json.
+ * Internals (stack, messages of unexpected errors) go to the log, never to the client.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const error = this.toAppError(exception);
+    const status = error.options.status ?? ERROR_SHAPES[error.code].status;
+    if (status >= 500) {
+      const log = { err: exception, code: error.code, requestId: request.id, upstream: error.options.upstream };
+      if (error.code === ErrorCode.INTERNAL) this.logger.error(log, 'unexpected error');
+      else this.logger.warn(log, error.detail);
+    }
+    sendProblem(request, reply, error);
+  }
+
+  private toAppError(exception: unknown): AppError {
+    if (exception instanceof AppError) return exception;
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status >= 400 && status < 500) {
+        return new AppError(errorCodeForClientStatus(status), clientDetail(exception, status), { status });
+      }
+    }
+    // Errors raised by Fastify itself (body parser, router) carry a 4xx statusCode.
+    const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      const message = exception instanceof Error ? exception.message : 'Bad request';
+      return new AppError(errorCodeForClientStatus(statusCode), message, { status: statusCode });
+    }
+    return new AppError(ErrorCode.INTERNAL, 'An unexpected error occurred; quote the requestId when reporting it.', {
+      cause: exception,
+    });
+  }
+}
+
+function clientDetail(exception: HttpException, status: number): string {
+  const response = exception.getResponse();
+  const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+  if (typeof message === 'string' && message) return message;
+  if (Array.isArray(message)) return message.join('; ');
+  return ERROR_SHAPES[errorCodeForClientStatus(status)].title;
+}

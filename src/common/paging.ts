@@ -1,0 +1,29 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { toStrictInt } from './validation';
+
+/** `?limit=&offset=` of every list route; out of range is a 400, never clamped. */
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 100, description: 'Page size' })
+  @Transform(toStrictInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 100;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Items to skip' })
+  @Transform(toStrictInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  offset: number = 0;
+}
+
+export class PageInfo {
+  @ApiProperty({ example: 100 }) limit!: number;
+  @ApiProperty({ example: 0 }) offset!: number;
+  @ApiProperty({ example: 250, description: 'Total items the upstream reports' }) total!: number;
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from './app-config';
+
+const KEY = randomBytes(32).toString('base64');
+const SHA = 'a'.repeat(64);
+const base = { REDIS_URL: 'redis://127.0.0.1:6379' };
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      port: 3000,
+      mode: 'live',
+      redisKeyPrefix: 'cgw:',
+      upstreamTimeoutMs: 10000,
+      logLevel: 'info',
+      apiKeys: [],
+    });
+    expect(config.meeting).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ REDIS_URL: 'http://x' }, /REDIS_URL/],
+    [{ UPSTREAM_MODE: 'mock' }, /UPSTREAM_MODE/],
+    [{ UPSTREAM_TIMEOUT_MS: '10' }, /UPSTREAM_TIMEOUT_MS/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ MEETING_BASE_URL: 'not a url' }, /MEETING_BASE_URL/],
+    [{ TOKEN_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, /TOKEN_ENCRYPTION_KEY/],
+    [{ API_KEYS: '{oops' }, /API_KEYS: not valid JSON/],
+    [{ API_KEYS: '{}' }, /API_KEYS: must be a JSON array/],
+    [{ API_KEYS: JSON.stringify([{ name: 'a', sha256: 'xyz', scopes: [] }]) }, /API_KEYS\[0\]\.sha256/],
+    [{ API_KEYS: JSON.stringify([{ name: 'a', sha256: SHA, scopes: ['root'] }]) }, /API_KEYS\[0\]\.scopes/],
+    [{ API_KEYS_FILE: '/nonexistent/keys.json' }, /API_KEYS_FILE/],
+    [{ MEETING_BASE_URL: 'https://api.meeting.example', MEETING_APP_ID: 'id' }, /MEETING_APP_KEY/],
+    [
+      { CCMS_BASE_URL: 'https://10.0.0.1:28443', CCMS_AK: 'ak', CCMS_SK: 'sk', CCMS_CA_FILE: '/nonexistent.pem' },
+      /CCMS_CA_FILE/,
+    ],
+  ])('rejects %j naming the variable', (env, message) => {
+    expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+  });
+
+  it('requires REDIS_URL in live mode only', () => {
+    expect(() => loadConfig({})).toThrow(/REDIS_URL/);
+    expect(loadConfig({ UPSTREAM_MODE: 'sandbox' }).redisUrl).toBeUndefined();
+  });
+
+  it('requires TOKEN_ENCRYPTION_KEY once a token-based family is configured', () => {
+    const meeting = { MEETING_BASE_URL: 'https://api.meeting.example', MEETING_APP_ID: 'id', MEETING_APP_KEY: 'k' };
+    expect(() => loadConfig({ ...base, ...meeting })).toThrow(/TOKEN_ENCRYPTION_KEY/);
+    const config = loadConfig({ ...base, ...meeting, TOKEN_ENCRYPTION_KEY: KEY });
+    expect(config.meeting).toEqual({ baseUrl: 'https://api.meeting.example', appId: 'id', appKey: 'k' });
+    expect(config.tokenEncryptionKey).toHaveLength(32);
+  });
+
+  it('parses API keys with their scopes', () => {
+    const config = loadConfig({
+      ...base,
+      API_KEYS: JSON.stringify([{ name: 'partner-a', sha256: SHA.toUpperCase(), scopes: ['cc.calls:read'] }]),
+    });
+    expect(config.apiKeys).toEqual([{ name: 'partner-a', sha256: SHA, scopes: ['cc.calls:read'] }]);
+  });
+});

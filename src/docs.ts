@@ -1,0 +1,30 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ProblemDto } from './common/openapi/problem.dto';
+
+/** The OpenAPI document, generated from the code (committed as openapi/openapi.json). */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('comms-gateway')
+    .setDescription(
+      'One REST API in front of Huawei Cloud Meeting, AICC CC-CMS and AICC CC-Management. ' +
+        'Errors are RFC 9457 problem+json; every response carries X-Request-Id.',
+    )
+    .setVersion('1.0.0')
+    .addServer('/')
+    .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'apiKey')
+    .build();
+  return SwaggerModule.createDocument(app, config, {
+    extraModels: [ProblemDto],
+    operationIdFactory: (_controller, method) => method,
+  });
+}
+
+export function setupDocs(app: INestApplication): void {
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/openapi.json',
+    yamlDocumentUrl: 'docs/openapi.yaml',
+    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+  });
+}

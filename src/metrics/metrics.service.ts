@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type CircuitStateName = 'closed' | 'open' | 'half-open';
+const CIRCUIT_STATE_VALUE: Record<CircuitStateName, number> = { closed: 0, open: 1, 'half-open': 2 };
+
+/** Owns this process's Prometheus registry and every gateway metric. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'Requests answered, by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Request latency, by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly upstreamDuration = new Histogram({
+    name: 'upstream_request_duration_seconds',
+    help: 'Upstream call latency, by service, operation and outcome',
+    labelNames: ['service', 'operation', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly tokenFetches = new Counter({
+    name: 'upstream_token_fetches_total',
+    help: 'Tokens fetched from an upstream auth endpoint',
+    labelNames: ['service', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokenCacheHits = new Counter({
+    name: 'upstream_token_cache_hits_total',
+    help: 'Token look-ups served from cache, by tier (memory or redis)',
+    labelNames: ['service', 'tier'] as const,
+    registers: [this.registry],
+  });
+
+  readonly circuitState = new Gauge({
+    name: 'upstream_circuit_state',
+    help: 'Circuit breaker state per upstream: 0 closed, 1 open, 2 half-open',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  setCircuitState(service: string, state: CircuitStateName): void {
+    this.circuitState.set({ service }, CIRCUIT_STATE_VALUE[state]);
+  }
+}

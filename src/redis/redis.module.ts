@@ -1,0 +1,68 @@
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import RedisMock from 'ioredis-mock';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+
+export const REDIS = Symbol('REDIS');
+
+/** Owns the one ioredis connection: fail fast, never queue commands while disconnected. */
+@Injectable()
+export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Redis');
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  get inProcess(): boolean {
+    return !this.config.redisUrl;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.inProcess) {
+      this.logger.warn('REDIS_URL is unset: an in-process store stands in (one instance only, sandbox use only)');
+      return;
+    }
+    // Start even when Redis is down: readiness reports it and ioredis keeps reconnecting.
+    if (this.redis.status !== 'ready') {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.redis.off('ready', done);
+          resolve();
+        };
+        const timer = setTimeout(done, 3000);
+        this.redis.once('ready', done);
+      });
+    }
+    if (this.redis.status !== 'ready') this.logger.warn('Redis is not reachable yet; retrying in the background');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
+  }
+}
+
+function createRedis(config: AppConfig): Redis {
+  if (!config.redisUrl) return new RedisMock({ keyPrefix: config.redisKeyPrefix }) as unknown as Redis;
+  const redis = new Redis(config.redisUrl, {
+    keyPrefix: config.redisKeyPrefix,
+    commandTimeout: 1000,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  // Errors surface on the commands that fail; the event only needs to be consumed.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+@Global()
+@Module({
+  providers: [{ provide: REDIS, inject: [APP_CONFIG], useFactory: createRedis }, RedisLifecycle],
+  exports: [REDIS, RedisLifecycle],
+})
+export class RedisModule {}

@@ -1,0 +1,111 @@
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Fault, FaultInjector } from './fault-injector';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string;
+  }
+}
+
+export interface FamilyServerOptions {
+  name: string;
+  injector: FaultInjector;
+  /** The family's own error body for an injected HTTP status. */
+  errorBody: (status: number, request: FastifyRequest) => unknown;
+  /** Extra state reset by POST /__sandbox/reset (quotas, tokens). */
+  onReset: () => void;
+  /** Revokes every token issued so far (POST /__sandbox/revoke-tokens). */
+  onRevokeTokens?: () => void;
+}
+
+/**
+ * A Fastify server for one simulated family: keeps the raw body (signatures cover it),
+ * and serves the admin routes that tests and benchmarks use to inject faults and read counters.
+ */
+export function createFamilyServer(options: FamilyServerOptions): FastifyInstance {
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  app.addContentTypeParser(/^application\/json/, { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
+    if ((body as string).length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      // The real services answer 400 to unparsable JSON; handlers see `undefined`.
+      done(null, Symbol.for('sandbox.invalid-json'));
+    }
+  });
+
+  const { injector } = options;
+  app.post<{ Body: Fault }>('/__sandbox/faults', async (request, reply) => {
+    const fault = request.body;
+    if (!fault || !['status', 'delay', 'hang', 'malformed'].includes(fault.mode)) {
+      return reply.status(400).send({ error: 'mode must be status|delay|hang|malformed' });
+    }
+    injector.inject({ ...fault, count: fault.count ?? 1, target: fault.target ?? 'business' });
+    return { pending: injector.pending() };
+  });
+  app.get('/__sandbox/counters', async () => injector.counters);
+  app.post<{ Body: { latencyMs?: number } }>('/__sandbox/latency', async (request) => {
+    injector.latencyMs = Math.max(0, Number(request.body?.latencyMs ?? 0));
+    return { latencyMs: injector.latencyMs };
+  });
+  app.post('/__sandbox/reset', async () => {
+    injector.reset();
+    options.onReset();
+    return { reset: options.name };
+  });
+  app.post('/__sandbox/revoke-tokens', async (_request, reply) => {
+    if (!options.onRevokeTokens) return reply.status(404).send({ error: 'this family issues no tokens' });
+    options.onRevokeTokens();
+    return { revoked: options.name };
+  });
+  return app;
+}
+
+export function isInvalidJson(body: unknown): boolean {
+  return body === Symbol.for('sandbox.invalid-json');
+}
+
+/**
+ * Wraps one simulated operation: counts it, tracks concurrency, applies the configured latency
+ * and any pending fault, then runs the real handler.
+ */
+export async function simulate(
+  options: FamilyServerOptions,
+  kind: 'auth' | 'business',
+  request: FastifyRequest,
+  reply: FastifyReply,
+  handler: () => Promise<unknown> | unknown,
+  concurrencyLimit = Infinity,
+): Promise<unknown> {
+  const { injector } = options;
+  const counters = injector.counters;
+  if (kind === 'auth') counters.authCalls += 1;
+  else counters.businessCalls += 1;
+  counters.inFlight += 1;
+  counters.maxInFlight = Math.max(counters.maxInFlight, counters.inFlight);
+  if (counters.inFlight > concurrencyLimit) counters.overConcurrencyLimit += 1;
+  try {
+    const fault = injector.next(kind);
+    if (injector.latencyMs > 0) await sleep(injector.latencyMs);
+    switch (fault.kind) {
+      case 'status':
+        return reply.status(fault.status).send(options.errorBody(fault.status, request));
+      case 'hang':
+        // Never answer; the connection is closed when the client gives up or the server stops.
+        await new Promise<void>((resolve) => request.raw.socket.once('close', resolve));
+        return reply;
+      case 'malformed':
+        return reply.status(200).header('content-type', 'application/json').send('{"truncated": [1, 2');
+      case 'delay':
+        await sleep(fault.delayMs);
+        break;
+      case 'none':
+        break;
+    }
+    return await handler();
+  } finally {
+    counters.inFlight -= 1;
+  }
+}

@@ -1,0 +1,83 @@
+/** Run-time fault injection and counters for one simulated upstream family. */
+
+export type FaultMode = 'status' | 'delay' | 'hang' | 'malformed';
+export type FaultTarget = 'business' | 'auth' | 'all';
+
+export interface Fault {
+  mode: FaultMode;
+  /** How many of the next matching responses this fault applies to. */
+  count: number;
+  target: FaultTarget;
+  status?: number;
+  delayMs?: number;
+}
+
+export interface FamilyCounters {
+  authCalls: number;
+  businessCalls: number;
+  rejectedSignatures: number;
+  inFlight: number;
+  maxInFlight: number;
+  /** Business calls seen while more than the documented concurrency limit were in flight. */
+  overConcurrencyLimit: number;
+}
+
+export type FaultDecision =
+  | { kind: 'none' }
+  | { kind: 'status'; status: number }
+  | { kind: 'delay'; delayMs: number }
+  | { kind: 'hang' }
+  | { kind: 'malformed' };
+
+export class FaultInjector {
+  latencyMs: number;
+  counters: FamilyCounters = FaultInjector.zero();
+  private faults: Fault[] = [];
+
+  constructor(latencyMs: number) {
+    this.latencyMs = latencyMs;
+  }
+
+  private static zero(): FamilyCounters {
+    return {
+      authCalls: 0,
+      businessCalls: 0,
+      rejectedSignatures: 0,
+      inFlight: 0,
+      maxInFlight: 0,
+      overConcurrencyLimit: 0,
+    };
+  }
+
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault });
+  }
+
+  reset(): void {
+    this.faults = [];
+    this.counters = FaultInjector.zero();
+  }
+
+  /** Consumes one pending fault that applies to this kind of call, if any. */
+  next(kind: 'business' | 'auth'): FaultDecision {
+    const index = this.faults.findIndex((f) => f.target === 'all' || f.target === kind);
+    if (index < 0) return { kind: 'none' };
+    const fault = this.faults[index]!;
+    fault.count -= 1;
+    if (fault.count <= 0) this.faults.splice(index, 1);
+    switch (fault.mode) {
+      case 'status':
+        return { kind: 'status', status: fault.status ?? 500 };
+      case 'delay':
+        return { kind: 'delay', delayMs: fault.delayMs ?? 1000 };
+      case 'hang':
+        return { kind: 'hang' };
+      case 'malformed':
+        return { kind: 'malformed' };
+    }
+  }
+
+  pending(): Fault[] {
+    return this.faults.map((f) => ({ ...f }));
+  }
+}
