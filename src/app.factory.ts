@@ -37,6 +37,8 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
 
   const metrics = app.get(MetricsService);
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON is the only request body this API takes; anything else is a 415, not a string DTO.
+  fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id);
     tagRoute(request.raw, request.routeOptions.url);

@@ -9,6 +9,7 @@ import { requestIdOf } from './common/request-id';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
+import { MeetingModule } from './meeting/meeting.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
 import { RedisModule } from './redis/redis.module';
@@ -43,6 +44,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         OperationsModule,
+        MeetingModule,
       ],
     };
   }

@@ -30,10 +30,14 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
       : /^\d+$/.test(error.property)
         ? `${parent}[${error.property}]`
         : `${parent}.${error.property}`;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
-      field,
-      message: message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message,
-    }));
+    const own = Object.values(error.constraints ?? {}).map((message) => {
+      const element = /^\[(\d+)\] (.*)$/.exec(message);
+      if (element) return { field: `${field}[${element[1]}]`, message: element[2]! };
+      return {
+        field,
+        message: message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message,
+      };
+    });
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
 }

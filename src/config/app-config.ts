@@ -43,6 +43,7 @@ export interface AppConfig {
   upstreamTimeoutMs: number;
   logLevel: string;
   rateLimitPerMinute: number;
+  circuit: { failureThreshold: number; halfOpenAfterMs: number };
   apiKeys: ApiKeyRecord[];
   tokenEncryptionKey?: Buffer;
   meeting?: MeetingConfig;
@@ -93,6 +94,10 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS ?? 10_000,
     logLevel: env.LOG_LEVEL ?? 'info',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ?? 600,
+    circuit: {
+      failureThreshold: env.CIRCUIT_FAILURE_THRESHOLD ?? 5,
+      halfOpenAfterMs: env.CIRCUIT_HALF_OPEN_AFTER_MS ?? 10_000,
+    },
     apiKeys: parseApiKeys(env),
     tokenEncryptionKey,
     meeting,

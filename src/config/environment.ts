@@ -115,6 +115,20 @@ export class Environment {
   @Transform(toInt)
   @IsOptional()
   @IsInt()
+  @Min(1)
+  @Max(1000)
+  CIRCUIT_FAILURE_THRESHOLD?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  CIRCUIT_HALF_OPEN_AFTER_MS?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
   @Min(0)
   @Max(60_000)
   CCMS_QUEUE_TIMEOUT_MS?: number;

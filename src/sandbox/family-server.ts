@@ -81,6 +81,14 @@ export async function simulate(
 ): Promise<unknown> {
   const { injector } = options;
   const counters = injector.counters;
+  const header = (name: string) =>
+    typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined;
+  injector.seen.push({
+    requestId: header('x-request-id'),
+    acceptLanguage: header('accept-language'),
+    path: request.url,
+  });
+  if (injector.seen.length > 1000) injector.seen.shift();
   if (kind === 'auth') counters.authCalls += 1;
   else counters.businessCalls += 1;
   counters.inFlight += 1;

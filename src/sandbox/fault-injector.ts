@@ -32,6 +32,8 @@ export type FaultDecision =
 export class FaultInjector {
   latencyMs: number;
   counters: FamilyCounters = FaultInjector.zero();
+  /** Request ids and languages the upstream received, newest last (tests check forwarding). */
+  seen: { requestId?: string; acceptLanguage?: string; path: string }[] = [];
   private faults: Fault[] = [];
 
   constructor(latencyMs: number) {
@@ -55,6 +57,7 @@ export class FaultInjector {
 
   reset(): void {
     this.faults = [];
+    this.seen = [];
     this.counters = FaultInjector.zero();
   }
 

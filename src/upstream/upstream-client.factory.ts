@@ -1,0 +1,66 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { AppError, UpstreamDetail, UpstreamService } from '../common/errors/app-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { RequestContext } from '../common/request-context';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { CircuitRegistry } from './circuit-registry';
+import { UpstreamResilience } from './resilience';
+import { UpstreamHttpClient } from './upstream-http.client';
+
+export interface UpstreamChannel {
+  http: UpstreamHttpClient;
+  resilience: UpstreamResilience;
+}
+
+/**
+ * Builds the HTTP pool and resilience policies of each configured upstream, reports their
+ * circuits to readiness, and closes the pools on shutdown.
+ */
+@Injectable()
+export class UpstreamClientFactory implements OnApplicationShutdown {
+  private readonly channels: UpstreamChannel[] = [];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+    private readonly context: RequestContext,
+    private readonly circuits: CircuitRegistry,
+  ) {}
+
+  /** Undefined (and reported as not configured) when the family has no configuration. */
+  create(
+    service: UpstreamService,
+    settings: { baseUrl: string; ca?: string } | undefined,
+    describeError: (json: unknown) => Partial<UpstreamDetail>,
+  ): UpstreamChannel | undefined {
+    if (!settings) {
+      this.circuits.register(service, () => ({ configured: false, circuit: 'disabled' }));
+      return undefined;
+    }
+    const timeoutMs = this.config.upstreamTimeoutMs;
+    const http = new UpstreamHttpClient(
+      { service, baseUrl: settings.baseUrl, ca: settings.ca, timeoutMs, describeError },
+      this.metrics,
+      this.context,
+    );
+    const resilience = new UpstreamResilience({ service, timeoutMs, ...this.config.circuit }, this.metrics);
+    this.circuits.register(service, () => ({ configured: true, circuit: resilience.state }));
+    const channel = { http, resilience };
+    this.channels.push(channel);
+    return channel;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.channels.map((c) => c.http.close()));
+  }
+}
+
+/** The error a route of an unconfigured family answers with. */
+export function notConfigured(service: UpstreamService): AppError {
+  return new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, `The ${service} upstream is not configured on this gateway.`, {
+    status: 503,
+    retryAfterSeconds: 3600,
+    upstream: { service },
+  });
+}

@@ -1,0 +1,154 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { errors as undiciErrors, Pool } from 'undici';
+import { AppError, UpstreamDetail, UpstreamService } from '../common/errors/app-error';
+import type { RequestContext } from '../common/request-context';
+import type { MetricsService } from '../metrics/metrics.service';
+import { upstreamMalformed, upstreamTimeout, upstreamUnavailable } from './upstream-failure';
+
+export interface UpstreamRequest {
+  /** Metric label, e.g. `userstatus`. */
+  operation: string;
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  headers?: Record<string, string>;
+  /** The exact bytes to send (signers sign what is sent). */
+  body?: string;
+  signal?: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+export interface UpstreamHttpOptions {
+  service: UpstreamService;
+  baseUrl: string;
+  timeoutMs: number;
+  /** Extra CA certificates (PEM) to trust; verification always stays on. */
+  ca?: string;
+  /** Reads the upstream's own error code and message out of an error body. */
+  describeError: (json: unknown) => Partial<UpstreamDetail>;
+}
+
+/**
+ * Keep-alive HTTP to one upstream (undici Pool) with explicit timeouts. Forwards the client's
+ * request id and language; turns transport failures and 5xx answers into UpstreamFailure and
+ * leaves every other status to the family client, which alone knows what it means.
+ */
+export class UpstreamHttpClient {
+  readonly service: UpstreamService;
+  readonly host: string;
+  private readonly pool: Pool;
+  private readonly basePath: string;
+
+  constructor(
+    private readonly options: UpstreamHttpOptions,
+    private readonly metrics: MetricsService,
+    private readonly context: RequestContext,
+  ) {
+    const url = new URL(options.baseUrl);
+    this.service = options.service;
+    this.host = url.host;
+    this.basePath = url.pathname.replace(/\/$/, '');
+    this.pool = new Pool(url.origin, {
+      connections: 64,
+      keepAliveTimeout: 30_000,
+      connectTimeout: Math.min(options.timeoutMs, 5000),
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: options.ca ? { ca: options.ca } : undefined,
+    });
+  }
+
+  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const started = process.hrtime.bigint();
+    let outcome = 'error';
+    try {
+      const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+      const requestId = this.context.requestId;
+      if (requestId) headers['x-request-id'] = requestId;
+      const language = this.context.acceptLanguage;
+      if (language) headers['accept-language'] = language;
+      if (req.body !== undefined) headers['content-type'] ??= 'application/json;charset=UTF-8';
+
+      const res = await this.pool.request({
+        method: req.method,
+        path: this.basePath + req.path,
+        headers,
+        body: req.body,
+        signal: req.signal,
+      });
+      const text = await res.body.text();
+      outcome = res.statusCode >= 500 ? 'http_5xx' : res.statusCode >= 400 ? 'http_4xx' : 'ok';
+      if (res.statusCode >= 500) {
+        throw upstreamUnavailable(
+          this.service,
+          `The ${this.service} upstream failed with HTTP ${res.statusCode}.`,
+          res.statusCode >= 502 && res.statusCode <= 504,
+          { status: res.statusCode, ...this.describe(text) },
+        );
+      }
+      return { status: res.statusCode, headers: res.headers, text };
+    } catch (err) {
+      throw this.classify(err, (o) => (outcome = o));
+    } finally {
+      this.metrics.upstreamDuration.observe(
+        { service: this.service, operation: req.operation, outcome },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+    }
+  }
+
+  /** Parses a JSON body; garbage from the upstream is a 502, never a crash. */
+  parseJson(response: UpstreamResponse): unknown {
+    try {
+      return JSON.parse(response.text);
+    } catch {
+      throw upstreamMalformed(this.service, 'body is not JSON');
+    }
+  }
+
+  describe(text: string): Partial<UpstreamDetail> {
+    try {
+      return this.options.describeError(JSON.parse(text));
+    } catch {
+      return {};
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private classify(err: unknown, setOutcome: (o: string) => void): unknown {
+    if (err instanceof AppError) return err;
+    if (
+      err instanceof undiciErrors.HeadersTimeoutError ||
+      err instanceof undiciErrors.BodyTimeoutError ||
+      (err instanceof Error && (err.name === 'AbortError' || err.name === 'TaskCancelledError'))
+    ) {
+      setOutcome('timeout');
+      return upstreamTimeout(this.service, this.options.timeoutMs, err);
+    }
+    if (err instanceof undiciErrors.ConnectTimeoutError) {
+      setOutcome('timeout');
+      return upstreamUnavailable(
+        this.service,
+        `Could not connect to the ${this.service} upstream in time.`,
+        true,
+        undefined,
+        err,
+      );
+    }
+    setOutcome('error');
+    return upstreamUnavailable(
+      this.service,
+      `The ${this.service} upstream could not be reached.`,
+      true,
+      undefined,
+      err,
+    );
+  }
+}
