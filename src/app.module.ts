@@ -9,6 +9,8 @@ import { requestIdOf } from './common/request-id';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
+import { CcmsModule } from './contact-center/ccms/ccms.module';
+import { CecModule } from './contact-center/cec/cec.module';
 import { MeetingModule } from './meeting/meeting.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
@@ -45,6 +47,8 @@ export class AppModule {
         HealthModule,
         OperationsModule,
         MeetingModule,
+        CcmsModule,
+        CecModule,
       ],
     };
   }

@@ -25,6 +25,8 @@ export interface FamilyServerOptions {
  */
 export function createFamilyServer(options: FamilyServerOptions): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  // Replace Fastify's JSON parser: verifiers need the exact bytes that were signed.
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser(/^application\/json/, { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
     if ((body as string).length === 0) return done(null, undefined);

@@ -1,0 +1,312 @@
+import { Semaphore } from 'redis-semaphore';
+import Redis from 'ioredis';
+import { CEC_PHONES } from '../src/sandbox/demo-data';
+import { dropPrefix, expectProblem, json, KEYS, REDIS_URL, startGateway } from './support/gateway';
+import { redisValues, startStack, TestStack } from './support/stack';
+import { sandboxEnvironment } from '../src/sandbox/upstream-sandbox';
+
+const auth = { 'x-api-key': KEYS.all };
+
+describe('contact-center family against the sandbox and real Redis', () => {
+  let stack: TestStack;
+  const get = (url: string, headers: Record<string, string> = auth) =>
+    stack.gw.app.inject({ method: 'GET', url, headers });
+
+  beforeAll(async () => {
+    stack = await startStack({ UPSTREAM_TIMEOUT_MS: '500', CIRCUIT_FAILURE_THRESHOLD: '50' });
+  });
+  afterAll(() => stack.close());
+
+  describe('CC-CMS terminals', () => {
+    it('flattens ip#uap groups into TerminalStatus items with uap and connection', async () => {
+      const res = await get('/v1/contact-center/terminals?eid=8780014%3F&limit=3');
+      expect(res.statusCode).toBe(200);
+      const body = json<{ items: Record<string, unknown>[]; page: unknown }>(res);
+      expect(body.page).toEqual({ limit: 3, offset: 0, total: 10 });
+      expect(body.items.map((i) => i.id)).toEqual(['87800140', '87800141', '87800142']);
+      expect(body.items[1]).toEqual({
+        id: '87800141',
+        source: 'contact-center',
+        registration: 'registered',
+        call: 'unknown',
+        connection: {
+          socket: 'fault',
+          tls: 'connected',
+          address: '10.20.0.142:5060',
+          ipType: 'IPv4',
+          protocol: 'sip',
+          monitoring: 'stopped',
+        },
+        uap: { address: '10.10.1.11', id: '1', ccuModule: '56' },
+        terminalType: 'sip',
+        observedAt: expect.any(String),
+      });
+      expect(stack.sandbox.ccms.injector.counters.rejectedSignatures).toBe(0);
+    });
+
+    it('spans both UAPs and pages with offset', async () => {
+      const body = json<{ items: { id: string; uap: { id: string } }[]; page: { total: number } }>(
+        await get('/v1/contact-center/terminals?eid=878001*&limit=100&offset=40'),
+      );
+      expect(body.page.total).toBe(100);
+      expect(body.items).toHaveLength(60);
+      expect(new Set(body.items.map((i) => i.uap.id))).toEqual(new Set(['1', '2']));
+    });
+
+    it('maps result code 0101002 to 404', async () => {
+      expectProblem(await get('/v1/contact-center/terminals?eid=99999999'), 404, 'NOT_FOUND');
+    });
+
+    it.each([
+      ['eid missing', '', 'eid'],
+      ['eid with letters', 'eid=87ab', 'eid'],
+      ['eid over 32 chars', `eid=${'1'.repeat(33)}`, 'eid'],
+      ['a wildcard without 4 literal digits', 'eid=878*', 'eid'],
+      ['a leading wildcard', 'eid=%25', 'eid'],
+      ['limit 0', 'eid=87800001&limit=0', 'limit'],
+      ['limit 101', 'eid=87800001&limit=101', 'limit'],
+      ['limit not an integer', 'eid=87800001&limit=1.5', 'limit'],
+      ['offset negative', 'eid=87800001&offset=-1', 'offset'],
+      ['callCenterId not a number', 'eid=87800001&callCenterId=x', 'callCenterId'],
+      ['an unknown parameter', 'eid=87800001&foo=1', 'foo'],
+    ])('rejects %s with 400 naming %s and no upstream call', async (_n, query, field) => {
+      const before = stack.sandbox.ccms.injector.counters.businessCalls;
+      const body = expectProblem(await get(`/v1/contact-center/terminals?${query}`), 400, 'VALIDATION_FAILED');
+      expect(body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+      expect(stack.sandbox.ccms.injector.counters.businessCalls).toBe(before);
+    });
+
+    it('maps upstream 500 and a hang to 502 and 504', async () => {
+      stack.sandbox.ccms.injector.inject({ mode: 'status', status: 500, count: 1, target: 'business' });
+      expectProblem(await get('/v1/contact-center/terminals?eid=87800001'), 502, 'UPSTREAM_UNAVAILABLE');
+      stack.sandbox.ccms.injector.inject({ mode: 'hang', count: 3, target: 'business' });
+      expectProblem(await get('/v1/contact-center/terminals?eid=87800001'), 504, 'UPSTREAM_TIMEOUT');
+    });
+  });
+
+  describe('softphones', () => {
+    it('lists softphones with every registration server shape and no password by default', async () => {
+      const res = await get('/v1/contact-center/softphones?limit=2');
+      const body = json<{ items: Record<string, unknown>[]; registrationServers: unknown[]; page: unknown }>(res);
+      expect(body.page).toEqual({ limit: 2, offset: 0, total: 130 });
+      expect(body.items[0]).toEqual({
+        number: '6400000',
+        registration: 'registered',
+        configId: '1000',
+        remark: 'desk 0',
+        tenantId: '202101110001',
+        partitionId: 'P1',
+      });
+      expect(body.items.every((i) => !('password' in i))).toBe(true);
+      expect(body.registrationServers).toEqual([
+        { mode: 'single', address: '10.40.0.10', port: 5060, sipAddress: '10.40.0.11', sipPort: 5061 },
+        { mode: 'pool', node: 'node1', address: '10.40.1.10', port: 5060, sipAddress: '10.40.1.11', sipPort: 5061 },
+        { mode: 'pool', node: 'node2', address: '10.40.2.10', port: 5060, sipAddress: '10.40.2.11', sipPort: 5061 },
+      ]);
+    });
+
+    it('adds passwords only with include=credentials and the credentials scope', async () => {
+      const withScope = json<{ items: { password?: string }[] }>(
+        await get('/v1/contact-center/softphones?limit=3&include=credentials'),
+      );
+      expect(withScope.items.map((i) => i.password)).toEqual(CEC_PHONES.slice(0, 3).map((p) => p.password));
+      const withoutScope = await get('/v1/contact-center/softphones?limit=3&include=credentials', {
+        'x-api-key': KEYS.softphonesRead,
+      });
+      expect(withoutScope.statusCode).toBe(200);
+      expect(withoutScope.body).not.toContain('password');
+      expect(withoutScope.body).not.toContain(CEC_PHONES[0]!.password);
+    });
+
+    it('pages through the last partial page and rejects out-of-range paging', async () => {
+      const body = json<{ items: unknown[] }>(await get('/v1/contact-center/softphones?limit=100&offset=100'));
+      expect(body.items).toHaveLength(30);
+      expectProblem(await get('/v1/contact-center/softphones?limit=101'), 400, 'VALIDATION_FAILED');
+      expectProblem(await get('/v1/contact-center/softphones?include=everything'), 400, 'VALIDATION_FAILED');
+    });
+
+    it('answers 403 without cc.softphones:read', async () => {
+      expectProblem(await get('/v1/contact-center/softphones', { 'x-api-key': KEYS.meetingRead }), 403, 'FORBIDDEN');
+    });
+  });
+
+  describe('calls', () => {
+    it('maps a finished call with ISO times, duration and end reason', async () => {
+      expect(json(await get('/v1/contact-center/calls/645735364434067472'))).toEqual({
+        callId: '645735364434067472',
+        state: 'ended',
+        caller: '88889050',
+        callee: '88889060',
+        callerDisplay: '640003',
+        agentDisplay: '640060',
+        startedAt: '2021-05-24T02:37:45.000Z',
+        endedAt: '2021-05-24T02:37:52.000Z',
+        durationMs: 7000,
+        endReason: { code: 0, category: 'callee_hung_up', description: 'The called party hung up.' },
+      });
+    });
+
+    it('maps every state', async () => {
+      const states = [];
+      for (const sn of ['645735364434067470', '645735364434067471', '645735364434067473', '645735364434067480']) {
+        states.push(json<{ state: string }>(await get(`/v1/contact-center/calls/${sn}`)).state);
+      }
+      expect(states).toEqual(['queued', 'ringing', 'connected', 'ended']);
+    });
+
+    it('maps end reasons: documented, ITA and unknown codes', async () => {
+      const reason = async (sn: string) =>
+        json<{ endReason: { code: number; category: string } }>(await get(`/v1/contact-center/calls/${sn}`)).endReason;
+      expect(await reason('645735364434067486')).toMatchObject({ code: 6, category: 'call_failed' });
+      expect(await reason('645735364434067487')).toMatchObject({
+        code: 17,
+        category: 'other',
+        description: 'The user is busy.',
+      });
+      expect(await reason('645735364434067489')).toMatchObject({ code: 65535, category: 'other' });
+    });
+
+    it('maps retCode 1 to 502 UPSTREAM_REJECTED', async () => {
+      const body = expectProblem(await get('/v1/contact-center/calls/123'), 502, 'UPSTREAM_REJECTED');
+      expect(body.upstream).toMatchObject({ service: 'cec', code: '1' });
+    });
+
+    it('rejects a malformed call serial number with 400 and no upstream call', async () => {
+      const before = stack.sandbox.cec.injector.counters.businessCalls;
+      expectProblem(await get('/v1/contact-center/calls/12ab'), 400, 'VALIDATION_FAILED');
+      expectProblem(await get(`/v1/contact-center/calls/${'1'.repeat(51)}`), 400, 'VALIDATION_FAILED');
+      expect(stack.sandbox.cec.injector.counters.businessCalls).toBe(before);
+    });
+  });
+
+  describe('CC-Management tokens', () => {
+    it('fetched once for concurrent cold requests, stored encrypted, refreshed once after revocation', async () => {
+      const { cec } = stack.sandbox;
+      expect(cec.injector.counters.authCalls).toBe(1); // the earlier tests shared one token
+      const values = await redisValues(stack.gw.prefix);
+      for (const token of cec.issuedTokens()) expect(values.join('\n')).not.toContain(token);
+      cec.injector.reset();
+      await cec.server.inject({ method: 'POST', url: '/__sandbox/revoke-tokens' });
+      const results = await Promise.all(Array.from({ length: 20 }, () => get('/v1/contact-center/softphones?limit=1')));
+      expect(results.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
+      expect(cec.injector.counters.authCalls).toBe(1);
+    });
+
+    it('never logs a softphone password', () => {
+      const logs = stack.gw.logs.join('\n');
+      for (const phone of CEC_PHONES) expect(logs).not.toContain(phone.password);
+    });
+  });
+});
+
+describe('CC-CMS signature and shapes', () => {
+  it('a wrongly signed request is rejected by the sandbox: 502 UPSTREAM_AUTH_FAILED', async () => {
+    const stack = await startStack({ CCMS_SK: 'not-the-secret' });
+    try {
+      const body = expectProblem(
+        await stack.gw.app.inject({ method: 'GET', url: '/v1/contact-center/terminals?eid=87800001', headers: auth }),
+        502,
+        'UPSTREAM_AUTH_FAILED',
+      );
+      expect(body.upstream).toMatchObject({ service: 'ccms', status: 401 });
+      expect(stack.sandbox.ccms.injector.counters.rejectedSignatures).toBe(1);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('parses the grouped resultDesc nesting and the V1 queryPhone shape', async () => {
+    const stack = await startStack({}, { ccmsResultShape: 'grouped', cecQueryPhoneShape: 'v1' });
+    try {
+      const terminals = json<{ items: { id: string }[]; page: { total: number } }>(
+        await stack.gw.app.inject({ method: 'GET', url: '/v1/contact-center/terminals?eid=8780014%3F', headers: auth }),
+      );
+      expect(terminals.items).toHaveLength(10);
+      expect(terminals.page.total).toBe(10);
+      const phones = json<{ registrationServers: unknown[] }>(
+        await stack.gw.app.inject({ method: 'GET', url: '/v1/contact-center/softphones?limit=1', headers: auth }),
+      );
+      expect(phones.registrationServers).toEqual([{ mode: 'single', address: '10.40.0.10', port: 5060 }]);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe('CC-CMS concurrency across replicas', () => {
+  it('40 concurrent queries through two gateways never exceed 10 in flight upstream', async () => {
+    const stack = await startStack({ CCMS_QUEUE_TIMEOUT_MS: '10000' });
+    const second = await startGateway({
+      ...sandboxEnvironment(stack.sandbox),
+      REDIS_KEY_PREFIX: stack.gw.prefix,
+      CCMS_QUEUE_TIMEOUT_MS: '10000',
+    });
+    try {
+      stack.sandbox.ccms.injector.latencyMs = 50;
+      const gateways = [stack.gw, second];
+      const responses = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          gateways[i % 2]!.app.inject({
+            method: 'GET',
+            url: '/v1/contact-center/terminals?eid=87800001',
+            headers: auth,
+          }),
+        ),
+      );
+      expect(responses.map((r) => r.statusCode)).toEqual(Array(40).fill(200));
+      const { counters } = stack.sandbox.ccms.injector;
+      expect(counters.businessCalls).toBe(40);
+      expect(counters.maxInFlight).toBeLessThanOrEqual(10);
+      expect(counters.maxInFlight).toBeGreaterThanOrEqual(5);
+      expect(counters.overConcurrencyLimit).toBe(0);
+    } finally {
+      await second.close();
+      await stack.close();
+    }
+  });
+
+  it("a dead replica's slots come back when their leases expire; a full semaphore answers 503 with Retry-After", async () => {
+    const stack = await startStack({ CCMS_QUEUE_TIMEOUT_MS: '3000' });
+    const redis = new Redis(REDIS_URL, { keyPrefix: stack.gw.prefix });
+    try {
+      // A replica that took all 10 slots and died: its leases are never released.
+      for (let i = 0; i < 10; i++) {
+        await new Semaphore(redis, 'ccms:inflight', 10, { lockTimeout: 800, refreshInterval: 0 }).acquire();
+      }
+      const started = Date.now();
+      const res = await stack.gw.app.inject({
+        method: 'GET',
+        url: '/v1/contact-center/terminals?eid=87800001',
+        headers: auth,
+      });
+      expect(res.statusCode).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+
+      const impatient = await startGateway({
+        ...sandboxEnvironment(stack.sandbox),
+        REDIS_KEY_PREFIX: stack.gw.prefix,
+        CCMS_QUEUE_TIMEOUT_MS: '100',
+      });
+      try {
+        for (let i = 0; i < 10; i++) {
+          await new Semaphore(redis, 'ccms:inflight', 10, { lockTimeout: 5000, refreshInterval: 0 }).acquire();
+        }
+        const before = stack.sandbox.ccms.injector.counters.businessCalls;
+        const full = await impatient.app.inject({
+          method: 'GET',
+          url: '/v1/contact-center/terminals?eid=87800001',
+          headers: auth,
+        });
+        expectProblem(full, 503, 'UPSTREAM_UNAVAILABLE');
+        expect(full.headers['retry-after']).toBe('1');
+        expect(stack.sandbox.ccms.injector.counters.businessCalls).toBe(before);
+      } finally {
+        await impatient.close();
+      }
+    } finally {
+      redis.disconnect();
+      await stack.close();
+      await dropPrefix(stack.gw.prefix);
+    }
+  });
+});
