@@ -8,6 +8,7 @@ import { AppError } from './common/errors/app-error';
 import { ErrorCode } from './common/errors/error-code';
 import { ProblemFilter, sendProblem } from './common/errors/problem.filter';
 import { tagRoute } from './common/logging';
+import { parseAcceptLanguage, requestScopeStorage } from './common/request-context';
 import { requestIdOf } from './common/request-id';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
@@ -39,9 +40,14 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const fastify = app.getHttpAdapter().getInstance();
   // JSON is the only request body this API takes; anything else is a 415, not a string DTO.
   fastify.removeContentTypeParser(['text/plain']);
-  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header('x-request-id', request.id);
     tagRoute(request.raw, request.routeOptions.url);
+    // Everything after this hook (guards, handlers, upstream calls) runs inside the request scope.
+    requestScopeStorage.run(
+      { requestId: request.id, acceptLanguage: parseAcceptLanguage(request.headers['accept-language']) },
+      done,
+    );
   });
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const labels = {

@@ -1,11 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
-import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
 import { loggerParams } from './common/logging';
-import { parseAcceptLanguage } from './common/request-context';
-import { requestIdOf } from './common/request-id';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
@@ -30,16 +26,6 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config, options.logStream)),
-        ClsModule.forRoot({
-          global: true,
-          middleware: {
-            mount: true,
-            generateId: true,
-            idGenerator: (req: IncomingMessage) => requestIdOf(req),
-            setup: (cls, req: IncomingMessage) =>
-              cls.set('acceptLanguage', parseAcceptLanguage(req.headers['accept-language'])),
-          },
-        }),
         RedisModule,
         MetricsModule,
         UpstreamCoreModule,

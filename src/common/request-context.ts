@@ -1,19 +1,28 @@
 import { Injectable } from '@nestjs/common';
-import { ClsService } from 'nestjs-cls';
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 export type AcceptLanguage = 'en-US' | 'zh-CN';
 
-/** Per-request values (AsyncLocalStorage via nestjs-cls) that upstream clients forward. */
+export interface RequestScope {
+  requestId: string;
+  acceptLanguage?: AcceptLanguage;
+}
+
+/**
+ * One AsyncLocalStorage for the whole process, entered by a Fastify onRequest hook. Cheaper
+ * than request-scoped providers or an interceptor chain on every request (see the benchmark).
+ */
+export const requestScopeStorage = new AsyncLocalStorage<RequestScope>();
+
+/** Per-request values that upstream clients forward (request id, language). */
 @Injectable()
 export class RequestContext {
-  constructor(private readonly cls: ClsService) {}
-
   get requestId(): string | undefined {
-    return this.cls.isActive() ? this.cls.getId() : undefined;
+    return requestScopeStorage.getStore()?.requestId;
   }
 
   get acceptLanguage(): AcceptLanguage | undefined {
-    return this.cls.isActive() ? this.cls.get<AcceptLanguage | undefined>('acceptLanguage') : undefined;
+    return requestScopeStorage.getStore()?.acceptLanguage;
   }
 }
 
