@@ -1,21 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, UpstreamDetail } from '../common/errors/app-error';
+import { AppError } from '../common/errors/app-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { APP_CONFIG, AppConfig, MeetingConfig } from '../config/app-config';
 import { TokenManager, TokenSource } from '../upstream/token-manager';
 import { notConfigured, UpstreamChannel, UpstreamClientFactory } from '../upstream/upstream-client.factory';
 import { upstreamMalformed } from '../upstream/upstream-failure';
-import { UpstreamResponse } from '../upstream/upstream-http.client';
+import { errorFields, UpstreamResponse } from '../upstream/upstream-http.client';
 import { appIdAuthorization, appIdNonce } from './app-id-signer';
-
-/** Meeting's error body: `{error_code, error_msg, request_id}`. */
-function describeMeetingError(json: unknown): Partial<UpstreamDetail> {
-  const body = json as { error_code?: unknown; error_msg?: unknown } | null;
-  return {
-    code: typeof body?.error_code === 'string' ? body.error_code : undefined,
-    message: typeof body?.error_msg === 'string' ? body.error_msg : undefined,
-  };
-}
 
 const SIGNATURE_VALIDITY_S = 600;
 
@@ -35,7 +26,7 @@ export class MeetingClient {
     private readonly tokens: TokenManager,
   ) {
     this.settings = config.meeting;
-    this.channel = factory.create('meeting', config.meeting, describeMeetingError);
+    this.channel = factory.create('meeting', config.meeting, errorFields('error_code', 'error_msg'));
     if (this.settings) {
       const s = this.settings;
       this.tokenSource = {

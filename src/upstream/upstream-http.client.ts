@@ -22,6 +22,19 @@ export interface UpstreamResponse {
   text: string;
 }
 
+/** Reads an upstream's own error code and message from the two fields its error bodies use. */
+export function errorFields(codeField: string, messageField: string): (json: unknown) => Partial<UpstreamDetail> {
+  return (json) => {
+    const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+    const code = body[codeField];
+    const message = body[messageField];
+    return {
+      code: typeof code === 'string' ? code : undefined,
+      message: typeof message === 'string' ? message : undefined,
+    };
+  };
+}
+
 export interface UpstreamHttpOptions {
   service: UpstreamService;
   baseUrl: string;

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { errorFields } from '../../upstream/upstream-http.client';
 import { AppError, UpstreamDetail } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig, CcmsConfig } from '../../config/app-config';
@@ -8,15 +9,6 @@ import { CcmsConcurrency } from './ccms-concurrency';
 
 const QUERY_PATH = '/rest/cmsapp/v1/openapi/uap/queryterminalstatus';
 export const CCMS_SUCCESS = '0100000';
-
-/** CC-CMS bodies: `{resultCode, resultDesc}`; resultDesc is a message on failure. */
-function describeCcmsError(json: unknown): Partial<UpstreamDetail> {
-  const body = json as { resultCode?: unknown; resultDesc?: unknown } | null;
-  return {
-    code: typeof body?.resultCode === 'string' ? body.resultCode : undefined,
-    message: typeof body?.resultDesc === 'string' ? body.resultDesc : undefined,
-  };
-}
 
 export interface TerminalQuery {
   EID: string;
@@ -37,7 +29,7 @@ export class CcmsClient {
     private readonly concurrency: CcmsConcurrency,
   ) {
     this.settings = config.ccms;
-    this.channel = factory.create('ccms', config.ccms, describeCcmsError);
+    this.channel = factory.create('ccms', config.ccms, errorFields('resultCode', 'resultDesc'));
   }
 
   /** Raw JSON of a successful query (resultCode 0100000); business failures become problems. */

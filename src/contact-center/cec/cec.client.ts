@@ -1,19 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, UpstreamDetail } from '../../common/errors/app-error';
+import { errorFields } from '../../upstream/upstream-http.client';
+import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig, CecConfig } from '../../config/app-config';
 import { TokenManager, TokenSource } from '../../upstream/token-manager';
 import { notConfigured, UpstreamChannel, UpstreamClientFactory } from '../../upstream/upstream-client.factory';
 import { upstreamMalformed } from '../../upstream/upstream-failure';
-
-/** AICC bodies: `{retCode, retMsg, result}`. */
-function describeCecError(json: unknown): Partial<UpstreamDetail> {
-  const body = json as { retCode?: unknown; retMsg?: unknown } | null;
-  return {
-    code: typeof body?.retCode === 'string' ? body.retCode : undefined,
-    message: typeof body?.retMsg === 'string' ? body.retMsg : undefined,
-  };
-}
 
 /** Token lifetime we ask tokenByAkSk for (the documented maximum). */
 const TOKEN_EXPIRE_S = 3600;
@@ -40,7 +32,7 @@ export class CecClient {
     private readonly tokens: TokenManager,
   ) {
     this.settings = config.cec;
-    this.channel = factory.create('cec', config.cec, describeCecError);
+    this.channel = factory.create('cec', config.cec, errorFields('retCode', 'retMsg'));
     if (config.cec) {
       this.tokenSource = {
         service: 'cec',
