@@ -120,7 +120,7 @@ export class MeetingClient {
     );
     if (response.status !== 200) {
       throw new AppError(ErrorCode.UPSTREAM_AUTH_FAILED, 'Meeting App ID authentication failed.', {
-        upstream: { service: 'meeting', status: response.status, ...http.describe(response.text) },
+        upstream: http.detailOf(response),
       });
     }
     const json = http.parseJson(response) as { accessToken?: unknown; validPeriod?: unknown; expireTime?: unknown };
@@ -138,11 +138,7 @@ export class MeetingClient {
 
   /** A 4xx from Meeting after any token retry: what the caller sent was refused. */
   private rejection(response: UpstreamResponse): AppError {
-    const upstream = {
-      service: 'meeting' as const,
-      status: response.status,
-      ...this.channel!.http.describe(response.text),
-    };
+    const upstream = this.channel!.http.detailOf(response);
     switch (response.status) {
       case 401:
         return new AppError(ErrorCode.UPSTREAM_AUTH_FAILED, 'Meeting rejected a freshly issued token.', { upstream });

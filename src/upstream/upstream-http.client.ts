@@ -100,7 +100,7 @@ export class UpstreamHttpClient {
           this.service,
           `The ${this.service} upstream failed with HTTP ${res.statusCode}.`,
           res.statusCode >= 502 && res.statusCode <= 504,
-          { status: res.statusCode, ...this.describe(text) },
+          this.detailOf({ status: res.statusCode, text }),
         );
       }
       return { status: res.statusCode, headers: res.headers, text };
@@ -123,12 +123,15 @@ export class UpstreamHttpClient {
     }
   }
 
-  describe(text: string): Partial<UpstreamDetail> {
+  /** What the problem body's `upstream` member says of this response: status, own code and message. */
+  detailOf(response: Pick<UpstreamResponse, 'status' | 'text'>): UpstreamDetail {
+    let own: Partial<UpstreamDetail> = {};
     try {
-      return this.options.describeError(JSON.parse(text));
+      own = this.options.describeError(JSON.parse(response.text));
     } catch {
-      return {};
+      // not JSON: status only
     }
+    return { service: this.service, status: response.status, ...own };
   }
 
   async close(): Promise<void> {

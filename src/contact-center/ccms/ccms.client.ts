@@ -64,7 +64,7 @@ export class CcmsClient {
         { idempotent: true },
       ),
     );
-    const upstream = { service: 'ccms' as const, status: response.status, ...http.describe(response.text) };
+    const upstream = http.detailOf(response);
     if (response.status === 401 || response.status === 403) {
       throw new AppError(ErrorCode.UPSTREAM_AUTH_FAILED, 'CC-CMS rejected the AK/SK signature.', { upstream });
     }

@@ -75,7 +75,7 @@ export class CecClient {
         ),
       (res) => res.status === 401,
     );
-    const upstream = { service: 'cec' as const, status: response.status, ...http.describe(response.text) };
+    const upstream = http.detailOf(response);
     if (response.status === 401) {
       throw new AppError(ErrorCode.UPSTREAM_AUTH_FAILED, 'CC-Management rejected a freshly issued token.', {
         upstream,
@@ -110,7 +110,7 @@ export class CecClient {
     );
     if (response.status !== 200) {
       throw new AppError(ErrorCode.UPSTREAM_AUTH_FAILED, 'CC-Management tokenByAkSk failed.', {
-        upstream: { service: 'cec', status: response.status, ...http.describe(response.text) },
+        upstream: http.detailOf(response),
       });
     }
     const json = http.parseJson(response) as { AccessToken?: unknown; Expires?: unknown } | null;
