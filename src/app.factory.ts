@@ -2,12 +2,11 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AppError } from './common/errors/app-error';
 import { ErrorCode } from './common/errors/error-code';
 import { ProblemFilter, sendProblem } from './common/errors/problem.filter';
-import { tagRoute } from './common/logging';
+import { createRootLogger, PinoNestLogger } from './common/logging';
 import { parseAcceptLanguage, requestScopeStorage } from './common/request-context';
 import { requestIdOf } from './common/request-id';
 import { createValidationPipe } from './common/validation';
@@ -28,10 +27,10 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
       sendProblem(request, reply, new AppError(ErrorCode.BAD_REQUEST, error.message, { status: 400 })),
   });
+  const logger = createRootLogger(config, options.logStream);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
-    bufferLogs: true,
+    logger: new PinoNestLogger(logger),
   });
-  app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
@@ -42,21 +41,33 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header('x-request-id', request.id);
-    tagRoute(request.raw, request.routeOptions.url);
     // Everything after this hook (guards, handlers, upstream calls) runs inside the request scope.
     requestScopeStorage.run(
       { requestId: request.id, acceptLanguage: parseAcceptLanguage(request.headers['accept-language']) },
       done,
     );
   });
-  fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    const labels = {
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status: String(reply.statusCode),
-    };
+  // One access line and the request metrics per response.
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const route = request.routeOptions.url;
+    const status = reply.statusCode;
+    const labels = { method: request.method, route: route ?? 'unmatched', status: String(status) };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    if (route !== '/health/live' && route !== '/metrics') {
+      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      logger[level](
+        {
+          requestId: request.id,
+          req: { method: request.method, url: request.url },
+          route,
+          res: { status },
+          latencyMs: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request completed',
+      );
+    }
+    done();
   });
   setupDocs(app);
   return app;

@@ -1,15 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Params } from 'nestjs-pino';
-import pino from 'pino';
+import type { LoggerService } from '@nestjs/common';
+import pino, { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
-import { requestIdOf } from './request-id';
-
-const ROUTE = Symbol('route');
-
-/** Fastify knows the matched route; the raw request carries it to the access log. */
-export function tagRoute(raw: IncomingMessage, route: string | undefined): void {
-  (raw as IncomingMessage & { [ROUTE]?: string })[ROUTE] = route;
-}
+import { requestScopeStorage } from './request-context';
 
 /** Secrets are never logged; these paths are censored wherever they show up. */
 export const REDACT_PATHS = [
@@ -29,28 +21,68 @@ export const REDACT_PATHS = [
   '*.sk',
 ];
 
-/** JSON lines on stdout (asynchronous writes), one access line per request with its id and route. */
-export function loggerParams(config: AppConfig, stream?: NodeJS.WritableStream): Params {
-  return {
-    pinoHttp: [
-      {
-        level: config.logLevel,
-        genReqId: (req: IncomingMessage) => requestIdOf(req),
-        customAttributeKeys: { reqId: 'requestId', responseTime: 'latencyMs' },
-        quietReqLogger: true,
-        redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-        serializers: {
-          req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
-          res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-        },
-        customProps: (req: IncomingMessage) => ({
-          route: (req as IncomingMessage & { [ROUTE]?: string })[ROUTE],
-        }),
-        customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-          err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-        autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/metrics' },
+/**
+ * The process's one pino logger: JSON lines, asynchronous writes to stdout, redaction, and the
+ * request id of the current request (from AsyncLocalStorage) mixed into every line. One root
+ * logger instead of a child logger per request: per-request children cost ~20 % throughput.
+ */
+export function createRootLogger(config: Pick<AppConfig, 'logLevel'>, stream?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      serializers: { err: pino.stdSerializers.err },
+      mixin: () => {
+        const requestId = requestScopeStorage.getStore()?.requestId;
+        return requestId ? { requestId } : {};
       },
-      stream ?? pino.destination({ dest: 1, sync: false }),
-    ],
-  };
+    },
+    stream ?? pino.destination({ dest: 1, sync: false }),
+  );
+}
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * Nest's LoggerService on top of pino. Accepts both Nest's `(message, ...params, context)` and
+ * pino's object-first `(fields, message)` as our code uses through `new Logger(context)`.
+ */
+export class PinoNestLogger implements LoggerService {
+  constructor(readonly pino: Logger) {}
+
+  log(message: unknown, ...params: unknown[]) {
+    this.write('info', message, params);
+  }
+  error(message: unknown, ...params: unknown[]) {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]) {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]) {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]) {
+    this.write('trace', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]) {
+    this.write('fatal', message, params);
+  }
+
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    if (!this.pino.isLevelEnabled(level)) return;
+    const args = [...params];
+    // Nest appends the logger's context as the last string argument.
+    const context = args.length > 0 && typeof args[args.length - 1] === 'string' ? (args.pop() as string) : undefined;
+    if (message instanceof Error) {
+      this.pino[level]({ context, err: message }, message.message);
+    } else if (typeof message === 'object' && message !== null) {
+      const text = typeof args[0] === 'string' ? (args.shift() as string) : undefined;
+      this.pino[level]({ context, ...message }, text);
+    } else {
+      // Nest's error(message, stack, context) form.
+      const stack = level === 'error' && typeof args[0] === 'string' ? { stack: args[0] } : {};
+      this.pino[level]({ context, ...stack }, String(message));
+    }
+  }
 }

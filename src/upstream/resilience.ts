@@ -55,7 +55,9 @@ export class UpstreamResilience {
     );
     metrics.setCircuitState(options.service, 'closed');
     this.breaker.onStateChange((state) => metrics.setCircuitState(options.service, STATE_NAMES[state]));
-    const deadline = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
+    // abortOnReturn: false — a finished call has read its whole body, so there is nothing to
+    // abort, and aborting builds a DOMException per call (~4 % CPU in the profile).
+    const deadline = timeout(options.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
     const retries = retry(
       handleWhen((err) => err instanceof UpstreamFailure && err.retryable),
       { maxAttempts: options.readRetries ?? 2, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }) },
