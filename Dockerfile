@@ -9,6 +9,8 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20.20-bookworm-slim
 ENV NODE_ENV=production
+# A heap cap keeps RSS bounded (V8 otherwise grows the old space lazily under load); see docs/performance.md.
+ENV NODE_OPTIONS=--max-old-space-size=160
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist

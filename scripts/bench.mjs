@@ -27,6 +27,9 @@ const children = [];
 // Replicas share one key, as in a real deployment: each must read the tokens the others cache.
 const TOKEN_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
+// The gateway runs as `npm run start:prod` runs it (heap cap included).
+const GATEWAY = ['--max-old-space-size=160', 'dist/main.js'];
+
 function start(name, args, env) {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
@@ -174,7 +177,7 @@ async function stampede(prefix) {
   await request(`${SANDBOX.meeting}/__sandbox/reset`, { method: 'POST' }).then((r) => r.body.dump());
   await request(`${SANDBOX.cec}/__sandbox/reset`, { method: 'POST' }).then((r) => r.body.dump());
   const gateways = PORTS.stampede.map((port) =>
-    start(`gateway-${port}`, ['dist/main.js'], { ...gatewayEnv(port, prefix), LOG_LEVEL: 'warn' }),
+    start(`gateway-${port}`, GATEWAY, { ...gatewayEnv(port, prefix), LOG_LEVEL: 'warn' }),
   );
   await Promise.all(PORTS.stampede.map((port) => waitFor(`http://127.0.0.1:${port}/health/live`)));
   const urls = ['/v1/meeting/terminals/%2B991116173901/status', '/v1/contact-center/softphones?limit=1'];
@@ -206,7 +209,7 @@ async function main() {
     SANDBOX_CCMS_PORT: String(PORTS.ccms),
     SANDBOX_CEC_PORT: String(PORTS.cec),
   });
-  const gateway = start('gateway', ['dist/main.js'], gatewayEnv(PORTS.gateway, prefix));
+  const gateway = start('gateway', GATEWAY, gatewayEnv(PORTS.gateway, prefix));
   start('hello', ['scripts/fastify-hello.mjs'], { PORT: String(PORTS.hello) });
   await Promise.all([
     waitFor(`${SANDBOX.meeting}/__sandbox/counters`),
