@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { AppModule, AppModuleOptions } from './app.module';
+import { AppModule } from './app.module';
 import { AppError } from './common/errors/app-error';
 import { ErrorCode } from './common/errors/error-code';
 import { ProblemFilter, sendProblem } from './common/errors/problem.filter';
@@ -17,7 +17,12 @@ import { MetricsService } from './metrics/metrics.service';
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** Builds the fully configured application without listening (main, tests and scripts share it). */
-export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+export interface CreateAppOptions {
+  /** Where JSON log lines go; stdout when absent. */
+  logStream?: NodeJS.WritableStream;
+}
+
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     genReqId: (req: IncomingMessage) => requestIdOf(req),
     requestIdHeader: false,
@@ -28,7 +33,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
       sendProblem(request, reply, new AppError(ErrorCode.BAD_REQUEST, error.message, { status: 400 })),
   });
   const logger = createRootLogger(config, options.logStream);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
   });
   app.useGlobalFilters(new ProblemFilter());

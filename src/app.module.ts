@@ -11,14 +11,9 @@ import { OperationsModule } from './operations/operations.module';
 import { RedisModule } from './redis/redis.module';
 import { UpstreamCoreModule } from './upstream/upstream-core.module';
 
-export interface AppModuleOptions {
-  /** Where JSON log lines go; stdout when absent. */
-  logStream?: NodeJS.WritableStream;
-}
-
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+  static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [

@@ -40,8 +40,21 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
-    else this.redis.disconnect();
+    if (this.redis.status === 'ready') {
+      await this.redis.quit().catch(() => this.redis.disconnect());
+      return;
+    }
+    // Not connected: stop reconnecting and wait (bounded) until ioredis has torn everything down.
+    await new Promise<void>((resolve) => {
+      if (this.redis.status === 'end') return resolve();
+      const timer = setTimeout(resolve, 3000);
+      timer.unref();
+      this.redis.once('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.redis.disconnect();
+    });
   }
 }
 

@@ -16,6 +16,7 @@ export interface CecSandboxOptions {
 export class CecSandbox {
   readonly injector: FaultInjector;
   readonly server: FastifyInstance;
+  private readonly everIssued: string[] = [];
   private tokens = new Map<string, number>();
 
   constructor(readonly options: CecSandboxOptions) {
@@ -42,8 +43,9 @@ export class CecSandbox {
     );
   }
 
+  /** Every access token issued since start, revoked ones included (tests scan Redis and logs for them). */
   issuedTokens(): string[] {
-    return [...this.tokens.keys()];
+    return [...this.everIssued];
   }
 
   private token(request: FastifyRequest, reply: FastifyReply) {
@@ -62,6 +64,7 @@ export class CecSandbox {
     const expires = Number.isInteger(requested) && requested > 0 ? Math.min(requested, 3600) : 600;
     const accessToken = randomBytes(24).toString('hex');
     this.tokens.set(accessToken, Date.now() + expires * 1000);
+    this.everIssued.push(accessToken);
     return {
       AccessToken: accessToken,
       ApplyType: 'Bearer',

@@ -27,6 +27,7 @@ interface IssuedToken {
 export class MeetingSandbox {
   readonly injector: FaultInjector;
   readonly server: FastifyInstance;
+  private readonly everIssued: string[] = [];
   private tokens = new Map<string, IssuedToken>();
   private refreshTokens = new Map<string, string>();
   private activations = new Map<string, number[]>();
@@ -68,9 +69,9 @@ export class MeetingSandbox {
     this.refreshTokens.clear();
   }
 
-  /** The access tokens currently valid (tests scan Redis and logs for them). */
+  /** Every access token issued since start, revoked ones included (tests scan Redis and logs for them). */
   issuedTokens(): string[] {
-    return [...this.tokens.keys()];
+    return [...this.everIssued];
   }
 
   private appAuth(request: FastifyRequest, reply: FastifyReply) {
@@ -104,6 +105,7 @@ export class MeetingSandbox {
     const refreshToken = 'stb' + randomBytes(18).toString('hex');
     const ttl = this.options.tokenTtlSeconds;
     this.tokens.set(accessToken, { expiresAtMs: now + ttl * 1000, refreshToken });
+    this.everIssued.push(accessToken);
     this.refreshTokens.set(refreshToken, userId);
     return {
       accessToken,

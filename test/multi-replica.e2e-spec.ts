@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { request } from 'undici';
+import { sandboxEnvironment, startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
+import { apiKeysJson, dropPrefix, KEYS, REDIS_URL, uniquePrefix } from './support/gateway';
+import { GatewayProcess, startGatewayProcess } from './support/processes';
+
+/** Three gateway processes, one Redis, one sandbox: the limits hold in total, not per replica. */
+describe('three gateway processes sharing one Redis', () => {
+  let sandbox: UpstreamSandbox;
+  let gateways: GatewayProcess[];
+  const prefix = uniquePrefix();
+
+  beforeAll(async () => {
+    sandbox = await startUpstreamSandbox({ latencyMs: 0 });
+    const env = {
+      ...sandboxEnvironment(sandbox),
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      API_KEYS: apiKeysJson(),
+      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      RATE_LIMIT_PER_MINUTE: '100000',
+      CCMS_QUEUE_TIMEOUT_MS: '10000',
+      LOG_LEVEL: 'warn',
+    };
+    gateways = await Promise.all([1, 2, 3].map(() => startGatewayProcess(env)));
+  }, 60000);
+
+  afterAll(async () => {
+    await Promise.all((gateways ?? []).map((g) => g.stop()));
+    await sandbox?.close();
+    await dropPrefix(prefix);
+  });
+
+  const call = async (i: number, method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const res = await request(`${gateways[i % 3]!.url}${path}`, {
+      method,
+      headers: { 'x-api-key': KEYS.all, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    await res.body.dump();
+    return res.statusCode;
+  };
+
+  it('fetches one token per family for concurrent cold traffic through all three', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 90 }, (_, i) =>
+        call(
+          i,
+          'GET',
+          i % 2 ? '/v1/meeting/terminals/%2B991116173901/status' : '/v1/contact-center/softphones?limit=1',
+        ),
+      ),
+    );
+    expect(statuses).toEqual(Array(90).fill(200));
+    expect(sandbox.meeting.injector.counters.authCalls).toBe(1);
+    expect(sandbox.cec.injector.counters.authCalls).toBe(1);
+  });
+
+  it('grants exactly 5 activation-code resets in total; the sandbox sees exactly 5', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 15 }, (_, i) =>
+        call(i, 'POST', '/v1/meeting/devices/HWSN0011/activation-code/reset', { email: 'ops@example.com' }),
+      ),
+    );
+    expect(statuses.filter((s) => s === 202)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+    expect(sandbox.meeting.activationCalls.filter((c) => c.sn === 'HWSN0011')).toHaveLength(5);
+  });
+
+  it('keeps CC-CMS at 10 requests in flight or fewer in total', async () => {
+    sandbox.ccms.injector.latencyMs = 50;
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 45 }, (_, i) => call(i, 'GET', '/v1/contact-center/terminals?eid=87800001')),
+      );
+      expect(statuses).toEqual(Array(45).fill(200));
+      const { counters } = sandbox.ccms.injector;
+      expect(counters.maxInFlight).toBeLessThanOrEqual(10);
+      expect(counters.maxInFlight).toBeGreaterThanOrEqual(5);
+      expect(counters.overConcurrencyLimit).toBe(0);
+    } finally {
+      sandbox.ccms.injector.latencyMs = 0;
+    }
+  });
+});

@@ -1,0 +1,69 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+
+const ROOT = join(__dirname, '..', '..');
+export const GATEWAY_ENTRY = join(ROOT, 'dist', 'main.js');
+
+/** A port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForHttp(url: string, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await request(url);
+      await res.body.dump();
+      return;
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error(`${url} did not come up within ${timeoutMs} ms`);
+}
+
+export interface GatewayProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr. */
+  output: string[];
+  stop(): Promise<void>;
+}
+
+/** A real gateway process (`node dist/main.js`, built by `pretest`). */
+export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  if (!existsSync(GATEWAY_ENTRY)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does)');
+  const port = await freePort();
+  const output: string[] = [];
+  const child = spawn(process.execPath, [GATEWAY_ENTRY], {
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => output.push(d.toString('utf8')));
+  child.stderr!.on('data', (d: Buffer) => output.push(d.toString('utf8')));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/health/live`);
+  return {
+    url,
+    child,
+    output,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
