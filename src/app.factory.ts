@@ -6,7 +6,7 @@ import { AppModule } from './app.module';
 import { AppError } from './common/errors/app-error';
 import { ErrorCode } from './common/errors/error-code';
 import { ProblemFilter, sendProblem } from './common/errors/problem.filter';
-import { createRootLogger, PinoNestLogger } from './common/logging';
+import { createLoggers, PinoNestLogger } from './common/logging';
 import { parseAcceptLanguage, requestScopeStorage } from './common/request-context';
 import { requestIdOf } from './common/request-id';
 import { createValidationPipe } from './common/validation';
@@ -32,9 +32,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
       sendProblem(request, reply, new AppError(ErrorCode.BAD_REQUEST, error.message, { status: 400 })),
   });
-  const logger = createRootLogger(config, options.logStream);
+  const loggers = createLoggers(config, options.logStream);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: new PinoNestLogger(logger),
+    logger: new PinoNestLogger(loggers.app),
   });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
@@ -61,7 +61,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     if (route !== '/health/live' && route !== '/metrics') {
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      logger[level](
+      loggers.access[level](
         {
           requestId: request.id,
           req: { method: request.method, url: request.url },

@@ -21,13 +21,23 @@ export const REDACT_PATHS = [
   '*.sk',
 ];
 
+export interface Loggers {
+  /** Application logs: redacted, with the current request id mixed in from AsyncLocalStorage. */
+  app: Logger;
+  /**
+   * The access line, one per response. Its fields are fixed and built by us (no bodies, no
+   * headers), so it skips redaction, which cost ~13 % of CPU per request in the profile.
+   */
+  access: Logger;
+}
+
 /**
- * The process's one pino logger: JSON lines, asynchronous writes to stdout, redaction, and the
- * request id of the current request (from AsyncLocalStorage) mixed into every line. One root
- * logger instead of a child logger per request: per-request children cost ~20 % throughput.
+ * JSON lines to stdout with asynchronous writes. One root logger (no child logger per request:
+ * per-request children cost ~20 % throughput); both loggers share the one destination.
  */
-export function createRootLogger(config: Pick<AppConfig, 'logLevel'>, stream?: NodeJS.WritableStream): Logger {
-  return pino(
+export function createLoggers(config: Pick<AppConfig, 'logLevel'>, stream?: NodeJS.WritableStream): Loggers {
+  const destination = stream ?? pino.destination({ dest: 1, sync: false });
+  const app = pino(
     {
       level: config.logLevel,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
@@ -37,8 +47,10 @@ export function createRootLogger(config: Pick<AppConfig, 'logLevel'>, stream?: N
         return requestId ? { requestId } : {};
       },
     },
-    stream ?? pino.destination({ dest: 1, sync: false }),
+    destination,
   );
+  const access = pino({ level: config.logLevel }, destination);
+  return { app, access };
 }
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';

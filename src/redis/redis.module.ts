@@ -66,6 +66,8 @@ function createRedis(config: AppConfig): Redis {
     connectTimeout: 2000,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
+    // Commands issued in the same tick (rate limit, tokens, quotas of concurrent requests) share one write.
+    enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
   // Errors surface on the commands that fail; the event only needs to be consumed.
