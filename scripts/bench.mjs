@@ -10,14 +10,32 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 
 const require = createRequire(import.meta.url);
-const { appIdAuthorization, appIdNonce } = require('../dist/meeting/app-id-signer.js');
-const { authV2Authorization } = require('../dist/contact-center/ccms/auth-v2-signer.js');
-const { SANDBOX_CREDENTIALS } = require('../dist/sandbox/upstream-sandbox.js');
+const { appIdAuthorization, appIdNonce } = require('../dist/families/meeting/app-id-signer.js');
+const { authV2Authorization } = require('../dist/families/cc-cms/auth-v2-signer.js');
+const { MEETING_SANDBOX_CREDENTIALS } = require('../dist/families/meeting/meeting.family.js');
+const { CC_CMS_SANDBOX_CREDENTIALS } = require('../dist/families/cc-cms/cc-cms.family.js');
+const { CC_MANAGEMENT_SANDBOX_CREDENTIALS } = require('../dist/families/cc-management/cc-management.family.js');
+const { FAMILIES, FAMILY_IDS } = require('../dist/families/registry.js');
+const SANDBOX_CREDENTIALS = {
+  meeting: MEETING_SANDBOX_CREDENTIALS,
+  ccms: CC_CMS_SANDBOX_CREDENTIALS,
+  cec: CC_MANAGEMENT_SANDBOX_CREDENTIALS,
+};
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = 50;
 const API_KEY = 'bench-key';
-const PORTS = { meeting: 4201, ccms: 4202, cec: 4203, gateway: 4210, hello: 4211, stampede: [4231, 4232, 4233] };
+// The standalone sandbox listens on SANDBOX_PORT_BASE + the family's index in the registry.
+const SANDBOX_PORT_BASE = 4201;
+const familyPort = (id) => SANDBOX_PORT_BASE + FAMILY_IDS.indexOf(id);
+const PORTS = {
+  meeting: familyPort('meeting'),
+  ccms: familyPort('cc-cms'),
+  cec: familyPort('cc-management'),
+  gateway: 4210,
+  hello: 4211,
+  stampede: [4231, 4232, 4233],
+};
 const SANDBOX = {
   meeting: `http://127.0.0.1:${PORTS.meeting}`,
   ccms: `http://127.0.0.1:${PORTS.ccms}`,
@@ -68,17 +86,8 @@ function gatewayEnv(port, prefix) {
     TOKEN_ENCRYPTION_KEY,
     RATE_LIMIT_PER_MINUTE: '1000000',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    MEETING_BASE_URL: SANDBOX.meeting,
-    MEETING_APP_ID: SANDBOX_CREDENTIALS.meeting.appId,
-    MEETING_APP_KEY: SANDBOX_CREDENTIALS.meeting.appKey,
-    CCMS_BASE_URL: SANDBOX.ccms,
-    CCMS_AK: SANDBOX_CREDENTIALS.ccms.ak,
-    CCMS_SK: SANDBOX_CREDENTIALS.ccms.sk,
+    ...Object.assign({}, ...FAMILIES.map((f) => f.sandbox.environment(`http://127.0.0.1:${familyPort(f.id)}`))),
     CCMS_QUEUE_TIMEOUT_MS: '10000',
-    CEC_BASE_URL: SANDBOX.cec,
-    CEC_APP_KEY: SANDBOX_CREDENTIALS.cec.appKey,
-    CEC_AK: SANDBOX_CREDENTIALS.cec.appKey,
-    CEC_SK: SANDBOX_CREDENTIALS.cec.appSecret,
   };
 }
 
@@ -205,9 +214,7 @@ async function main() {
   const prefix = `cgw-bench:${randomBytes(4).toString('hex')}:`;
   start('sandbox', ['dist/sandbox/standalone.js'], {
     SANDBOX_LATENCY_MS: '0',
-    SANDBOX_MEETING_PORT: String(PORTS.meeting),
-    SANDBOX_CCMS_PORT: String(PORTS.ccms),
-    SANDBOX_CEC_PORT: String(PORTS.cec),
+    SANDBOX_PORT_BASE: String(SANDBOX_PORT_BASE),
   });
   const gateway = start('gateway', GATEWAY, gatewayEnv(PORTS.gateway, prefix));
   start('hello', ['scripts/fastify-hello.mjs'], { PORT: String(PORTS.hello) });

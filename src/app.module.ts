@@ -2,10 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { familyModules } from './families/registry';
 import { HealthModule } from './health/health.module';
-import { CcmsModule } from './contact-center/ccms/ccms.module';
-import { CecModule } from './contact-center/cec/cec.module';
-import { MeetingModule } from './meeting/meeting.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
 import { RedisModule } from './redis/redis.module';
@@ -24,9 +22,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         OperationsModule,
-        MeetingModule,
-        CcmsModule,
-        CecModule,
+        ...familyModules(config.families),
       ],
     };
   }

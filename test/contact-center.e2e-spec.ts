@@ -1,6 +1,6 @@
 import { Semaphore } from 'redis-semaphore';
 import Redis from 'ioredis';
-import { CEC_PHONES } from '../src/sandbox/demo-data';
+import { CEC_PHONES } from '../src/families/cc-management/sandbox/demo-data';
 import { dropPrefix, expectProblem, json, KEYS, REDIS_URL, startGateway } from './support/gateway';
 import { redisValues, startStack, TestStack } from './support/stack';
 import { sandboxEnvironment } from '../src/sandbox/upstream-sandbox';
@@ -26,7 +26,7 @@ describe('contact-center family against the sandbox and real Redis', () => {
       expect(body.items.map((i) => i.id)).toEqual(['87800140', '87800141', '87800142']);
       expect(body.items[1]).toEqual({
         id: '87800141',
-        source: 'contact-center',
+        source: 'cc-cms',
         registration: 'registered',
         call: 'unknown',
         connection: {
@@ -41,7 +41,7 @@ describe('contact-center family against the sandbox and real Redis', () => {
         terminalType: 'sip',
         observedAt: expect.any(String),
       });
-      expect(stack.sandbox.ccms.injector.counters.rejectedSignatures).toBe(0);
+      expect(stack.sandbox['cc-cms'].injector.counters.rejectedSignatures).toBe(0);
     });
 
     it('spans both UAPs and pages with offset', async () => {
@@ -53,8 +53,10 @@ describe('contact-center family against the sandbox and real Redis', () => {
       expect(new Set(body.items.map((i) => i.uap.id))).toEqual(new Set(['1', '2']));
     });
 
-    it('maps result code 0101002 to 404', async () => {
-      expectProblem(await get('/v1/contact-center/terminals?eid=99999999'), 404, 'NOT_FOUND');
+    it('answers a search that matches nothing (CC-CMS 0101002) with 200 and no items', async () => {
+      const res = await get('/v1/contact-center/terminals?eid=99999999&limit=10&offset=20');
+      expect(res.statusCode).toBe(200);
+      expect(json(res)).toEqual({ items: [], page: { limit: 10, offset: 20, total: 0 } });
     });
 
     it.each([
@@ -70,16 +72,16 @@ describe('contact-center family against the sandbox and real Redis', () => {
       ['callCenterId not a number', 'eid=87800001&callCenterId=x', 'callCenterId'],
       ['an unknown parameter', 'eid=87800001&foo=1', 'foo'],
     ])('rejects %s with 400 naming %s and no upstream call', async (_n, query, field) => {
-      const before = stack.sandbox.ccms.injector.counters.businessCalls;
+      const before = stack.sandbox['cc-cms'].injector.counters.businessCalls;
       const body = expectProblem(await get(`/v1/contact-center/terminals?${query}`), 400, 'VALIDATION_FAILED');
       expect(body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
-      expect(stack.sandbox.ccms.injector.counters.businessCalls).toBe(before);
+      expect(stack.sandbox['cc-cms'].injector.counters.businessCalls).toBe(before);
     });
 
     it('maps upstream 500 and a hang to 502 and 504', async () => {
-      stack.sandbox.ccms.injector.inject({ mode: 'status', status: 500, count: 1, target: 'business' });
+      stack.sandbox['cc-cms'].injector.inject({ mode: 'status', status: 500, count: 1, target: 'business' });
       expectProblem(await get('/v1/contact-center/terminals?eid=87800001'), 502, 'UPSTREAM_UNAVAILABLE');
-      stack.sandbox.ccms.injector.inject({ mode: 'hang', count: 3, target: 'business' });
+      stack.sandbox['cc-cms'].injector.inject({ mode: 'hang', count: 3, target: 'business' });
       expectProblem(await get('/v1/contact-center/terminals?eid=87800001'), 504, 'UPSTREAM_TIMEOUT');
     });
   });
@@ -90,12 +92,14 @@ describe('contact-center family against the sandbox and real Redis', () => {
       const body = json<{ items: Record<string, unknown>[]; registrationServers: unknown[]; page: unknown }>(res);
       expect(body.page).toEqual({ limit: 2, offset: 0, total: 130 });
       expect(body.items[0]).toEqual({
-        number: '6400000',
+        id: '6400000',
+        source: 'cc-management',
         registration: 'registered',
         configId: '1000',
         remark: 'desk 0',
         tenantId: '202101110001',
         partitionId: 'P1',
+        observedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });
       expect(body.items.every((i) => !('password' in i))).toBe(true);
       expect(body.registrationServers).toEqual([
@@ -113,9 +117,12 @@ describe('contact-center family against the sandbox and real Redis', () => {
       const withoutScope = await get('/v1/contact-center/softphones?limit=3&include=credentials', {
         'x-api-key': KEYS.softphonesRead,
       });
-      expect(withoutScope.statusCode).toBe(200);
-      expect(withoutScope.body).not.toContain('password');
+      const problem = expectProblem(withoutScope, 403, 'FORBIDDEN');
+      expect(problem.detail).toContain('cc.softphones:credentials');
       expect(withoutScope.body).not.toContain(CEC_PHONES[0]!.password);
+      const plain = await get('/v1/contact-center/softphones?limit=3', { 'x-api-key': KEYS.softphonesRead });
+      expect(plain.statusCode).toBe(200);
+      expect(plain.body).not.toContain('password');
     });
 
     it('pages through the last partial page and rejects out-of-range paging', async () => {
@@ -133,7 +140,8 @@ describe('contact-center family against the sandbox and real Redis', () => {
   describe('calls', () => {
     it('maps a finished call with ISO times, duration and end reason', async () => {
       expect(json(await get('/v1/contact-center/calls/645735364434067472'))).toEqual({
-        callId: '645735364434067472',
+        id: '645735364434067472',
+        source: 'cc-management',
         state: 'ended',
         caller: '88889050',
         callee: '88889060',
@@ -143,6 +151,7 @@ describe('contact-center family against the sandbox and real Redis', () => {
         endedAt: '2021-05-24T02:37:52.000Z',
         durationMs: 7000,
         endReason: { code: 0, category: 'callee_hung_up', description: 'The called party hung up.' },
+        observedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });
     });
 
@@ -166,22 +175,26 @@ describe('contact-center family against the sandbox and real Redis', () => {
       expect(await reason('645735364434067489')).toMatchObject({ code: 65535, category: 'other' });
     });
 
-    it('maps retCode 1 to 502 UPSTREAM_REJECTED', async () => {
-      const body = expectProblem(await get('/v1/contact-center/calls/123'), 502, 'UPSTREAM_REJECTED');
-      expect(body.upstream).toMatchObject({ service: 'cec', code: '1' });
+    it('answers an unknown call (retCode 1) with 404 NOT_FOUND, logged below error level', async () => {
+      const res = await get('/v1/contact-center/calls/123');
+      const body = expectProblem(res, 404, 'NOT_FOUND');
+      expect(body.upstream).toMatchObject({ service: 'cc-management', code: '1' });
+      const lines = stack.gw.logs.filter((l) => l.includes(String(body.requestId)));
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines.every((l) => JSON.parse(l).level < 50)).toBe(true);
     });
 
     it('rejects a malformed call serial number with 400 and no upstream call', async () => {
-      const before = stack.sandbox.cec.injector.counters.businessCalls;
+      const before = stack.sandbox['cc-management'].injector.counters.businessCalls;
       expectProblem(await get('/v1/contact-center/calls/12ab'), 400, 'VALIDATION_FAILED');
       expectProblem(await get(`/v1/contact-center/calls/${'1'.repeat(51)}`), 400, 'VALIDATION_FAILED');
-      expect(stack.sandbox.cec.injector.counters.businessCalls).toBe(before);
+      expect(stack.sandbox['cc-management'].injector.counters.businessCalls).toBe(before);
     });
   });
 
   describe('CC-Management tokens', () => {
     it('fetched once for concurrent cold requests, stored encrypted, refreshed once after revocation', async () => {
-      const { cec } = stack.sandbox;
+      const cec = stack.sandbox['cc-management'];
       expect(cec.injector.counters.authCalls).toBe(1); // the earlier tests shared one token
       const values = await redisValues(stack.gw.prefix);
       for (const token of cec.issuedTokens()) expect(values.join('\n')).not.toContain(token);
@@ -208,15 +221,18 @@ describe('CC-CMS signature and shapes', () => {
         502,
         'UPSTREAM_AUTH_FAILED',
       );
-      expect(body.upstream).toMatchObject({ service: 'ccms', status: 401 });
-      expect(stack.sandbox.ccms.injector.counters.rejectedSignatures).toBe(1);
+      expect(body.upstream).toMatchObject({ service: 'cc-cms', status: 401 });
+      expect(stack.sandbox['cc-cms'].injector.counters.rejectedSignatures).toBe(1);
     } finally {
       await stack.close();
     }
   });
 
   it('parses the grouped resultDesc nesting and the V1 queryPhone shape', async () => {
-    const stack = await startStack({}, { ccmsResultShape: 'grouped', cecQueryPhoneShape: 'v1' });
+    const stack = await startStack(
+      {},
+      { families: { 'cc-cms': { resultShape: 'grouped' }, 'cc-management': { queryPhoneShape: 'v1' } } },
+    );
     try {
       const terminals = json<{ items: { id: string }[]; page: { total: number } }>(
         await stack.gw.app.inject({ method: 'GET', url: '/v1/contact-center/terminals?eid=8780014%3F', headers: auth }),
@@ -242,7 +258,7 @@ describe('CC-CMS concurrency across replicas', () => {
       CCMS_QUEUE_TIMEOUT_MS: '10000',
     });
     try {
-      stack.sandbox.ccms.injector.latencyMs = 50;
+      stack.sandbox['cc-cms'].injector.latencyMs = 50;
       const gateways = [stack.gw, second];
       const responses = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
@@ -254,7 +270,7 @@ describe('CC-CMS concurrency across replicas', () => {
         ),
       );
       expect(responses.map((r) => r.statusCode)).toEqual(Array(40).fill(200));
-      const { counters } = stack.sandbox.ccms.injector;
+      const { counters } = stack.sandbox['cc-cms'].injector;
       expect(counters.businessCalls).toBe(40);
       expect(counters.maxInFlight).toBeLessThanOrEqual(10);
       expect(counters.maxInFlight).toBeGreaterThanOrEqual(5);
@@ -271,7 +287,7 @@ describe('CC-CMS concurrency across replicas', () => {
     try {
       // A replica that took all 10 slots and died: its leases are never released.
       for (let i = 0; i < 10; i++) {
-        await new Semaphore(redis, 'ccms:inflight', 10, { lockTimeout: 800, refreshInterval: 0 }).acquire();
+        await new Semaphore(redis, 'cc-cms:inflight', 10, { lockTimeout: 800, refreshInterval: 0 }).acquire();
       }
       const started = Date.now();
       const res = await stack.gw.app.inject({
@@ -289,9 +305,9 @@ describe('CC-CMS concurrency across replicas', () => {
       });
       try {
         for (let i = 0; i < 10; i++) {
-          await new Semaphore(redis, 'ccms:inflight', 10, { lockTimeout: 5000, refreshInterval: 0 }).acquire();
+          await new Semaphore(redis, 'cc-cms:inflight', 10, { lockTimeout: 5000, refreshInterval: 0 }).acquire();
         }
-        const before = stack.sandbox.ccms.injector.counters.businessCalls;
+        const before = stack.sandbox['cc-cms'].injector.counters.businessCalls;
         const full = await impatient.app.inject({
           method: 'GET',
           url: '/v1/contact-center/terminals?eid=87800001',
@@ -299,7 +315,7 @@ describe('CC-CMS concurrency across replicas', () => {
         });
         expectProblem(full, 503, 'UPSTREAM_UNAVAILABLE');
         expect(full.headers['retry-after']).toBe('1');
-        expect(stack.sandbox.ccms.injector.counters.businessCalls).toBe(before);
+        expect(stack.sandbox['cc-cms'].injector.counters.businessCalls).toBe(before);
       } finally {
         await impatient.close();
       }

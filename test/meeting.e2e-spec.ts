@@ -1,3 +1,4 @@
+import { FAMILIES } from '../src/families/registry';
 import { expectProblem, json, KEYS, startGateway } from './support/gateway';
 import { redisValues, startStack, TestStack } from './support/stack';
 
@@ -49,13 +50,44 @@ describe('Meeting family against the sandbox and real Redis', () => {
     expectProblem(await get(statusUrl('+10000000000')), 404, 'NOT_FOUND');
   });
 
+  it('lists the numbers Meeting does not know in notFound, in request order', async () => {
+    const res = await post('/v1/meeting/terminals/statuses', {
+      numbers: ['+19999999992', '+991116173901', '+19999999991', 'tel:+991116173902'],
+    });
+    expect(res.statusCode).toBe(200);
+    const body = json<{ items: { id: string; source: string }[]; notFound: string[] }>(res);
+    expect(body.items.map((i) => [i.id, i.source])).toEqual([
+      ['+991116173901', 'meeting'],
+      ['tel:+991116173902', 'meeting'],
+    ]);
+    expect(body.notFound).toEqual(['+19999999992', '+19999999991']);
+  });
+
+  it('answers 404 NOT_FOUND for an unknown device SN and gives the quota attempt back', async () => {
+    const reset = (sn: string) =>
+      stack.gw.app.inject({
+        method: 'POST',
+        url: `/v1/meeting/devices/${sn}/activation-code/reset`,
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: { email: 'ops@example.com' },
+      });
+    const body = expectProblem(await reset('NOSUCHDEVICE1'), 404, 'NOT_FOUND');
+    expect(body.upstream).toMatchObject({ service: 'meeting', status: 400, code: 'USG.201050001' });
+    // A 4xx from Meeting surely did not reset anything: five attempts remain for a real device too.
+    for (let i = 0; i < 5; i++) expectProblem(await reset('NOSUCHDEVICE1'), 404, 'NOT_FOUND');
+  });
+
   it('splits 60 numbers into parallel batches and keeps request order, skipping unknown numbers', async () => {
     const numbers = [...Array.from({ length: 59 }, (_, i) => `+99111617${4099 - i}`), '+10000000000'];
     const before = counters().businessCalls;
     const res = await post('/v1/meeting/terminals/statuses', { numbers });
     expect(res.statusCode).toBe(200);
-    const items = json<{ items: { id: string; registration: string; call: string }[] }>(res).items;
+    const { items, notFound } = json<{
+      items: { id: string; registration: string; call: string }[];
+      notFound: string[];
+    }>(res);
     expect(items.map((i) => i.id)).toEqual(numbers.slice(0, 59));
+    expect(notFound).toEqual(['+10000000000']);
     expect(items[0]).toMatchObject({ id: '+991116174099', registration: 'unregistered', call: 'not_applicable' });
     expect(counters().businessCalls - before).toBe(3);
   });
@@ -230,15 +262,19 @@ describe('Meeting circuit breaker', () => {
   });
 });
 
-describe('Meeting not configured', () => {
-  it('answers 503 UPSTREAM_UNAVAILABLE on its routes while the gateway runs', async () => {
-    const gw = await startGateway();
-    try {
-      const res = await gw.app.inject({ method: 'GET', url: statusUrl('+991116173901'), headers: auth });
-      expectProblem(res, 503, 'UPSTREAM_UNAVAILABLE');
-      expect(res.headers['retry-after']).toBeDefined();
-    } finally {
-      await gw.close();
-    }
-  });
+describe('families not configured', () => {
+  it.each(FAMILIES.map((f) => [f.id, f.exampleRead]))(
+    '%s answers 503 UPSTREAM_UNAVAILABLE on its routes while the gateway runs',
+    async (id, route) => {
+      const gw = await startGateway();
+      try {
+        const res = await gw.app.inject({ method: 'GET', url: route, headers: auth });
+        const body = expectProblem(res, 503, 'UPSTREAM_UNAVAILABLE');
+        expect(body.upstream).toEqual({ service: id });
+        expect(res.headers['retry-after']).toBeDefined();
+      } finally {
+        await gw.close();
+      }
+    },
+  );
 });

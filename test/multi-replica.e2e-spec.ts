@@ -53,7 +53,7 @@ describe('three gateway processes sharing one Redis', () => {
     );
     expect(statuses).toEqual(Array(90).fill(200));
     expect(sandbox.meeting.injector.counters.authCalls).toBe(1);
-    expect(sandbox.cec.injector.counters.authCalls).toBe(1);
+    expect(sandbox['cc-management'].injector.counters.authCalls).toBe(1);
   });
 
   it('grants exactly 5 activation-code resets in total; the sandbox sees exactly 5', async () => {
@@ -68,18 +68,18 @@ describe('three gateway processes sharing one Redis', () => {
   });
 
   it('keeps CC-CMS at 10 requests in flight or fewer in total', async () => {
-    sandbox.ccms.injector.latencyMs = 50;
+    sandbox['cc-cms'].injector.latencyMs = 50;
     try {
       const statuses = await Promise.all(
         Array.from({ length: 45 }, (_, i) => call(i, 'GET', '/v1/contact-center/terminals?eid=87800001')),
       );
       expect(statuses).toEqual(Array(45).fill(200));
-      const { counters } = sandbox.ccms.injector;
+      const { counters } = sandbox['cc-cms'].injector;
       expect(counters.maxInFlight).toBeLessThanOrEqual(10);
       expect(counters.maxInFlight).toBeGreaterThanOrEqual(5);
       expect(counters.overConcurrencyLimit).toBe(0);
     } finally {
-      sandbox.ccms.injector.latencyMs = 0;
+      sandbox['cc-cms'].injector.latencyMs = 0;
     }
   });
 });

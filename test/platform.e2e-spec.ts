@@ -77,7 +77,19 @@ describe('platform (real Redis, no upstream)', () => {
     expect(json(await gw.app.inject({ method: 'GET', url: '/health/live' }))).toEqual({ status: 'ok' });
     const ready = await gw.app.inject({ method: 'GET', url: '/health/ready' });
     expect(ready.statusCode).toBe(200);
-    expect(json(ready)).toMatchObject({ status: 'ok', info: { redis: { status: 'up' } } });
+    expect(json(ready)).toMatchObject({
+      status: 'ok',
+      info: {
+        redis: { status: 'up' },
+        // Every family of the registry, by its one name; none is configured in this gateway.
+        upstreams: {
+          status: 'up',
+          meeting: { configured: false, circuit: 'disabled' },
+          'cc-cms': { configured: false, circuit: 'disabled' },
+          'cc-management': { configured: false, circuit: 'disabled' },
+        },
+      },
+    });
     const metrics = await gw.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
     expect(metrics.body).toMatch(/http_requests_total\{method="GET",route="\/v1\/me",status="200"\} \d+/);

@@ -1,6 +1,8 @@
 import { request } from 'undici';
-import { appIdAuthorization, appIdNonce } from '../src/meeting/app-id-signer';
-import { SANDBOX_CREDENTIALS, startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
+import { appIdAuthorization, appIdNonce } from '../src/families/meeting/app-id-signer';
+import { CC_MANAGEMENT_SANDBOX_CREDENTIALS } from '../src/families/cc-management/cc-management.family';
+import { MEETING_SANDBOX_CREDENTIALS } from '../src/families/meeting/meeting.family';
+import { startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
 
 /** The sandbox over real HTTP, as the benchmark and manual users see it. */
 describe('upstream sandbox', () => {
@@ -21,7 +23,7 @@ describe('upstream sandbox', () => {
   };
 
   const appAuth = (overrides: { appKey?: string; expireTime?: number; body?: Record<string, unknown> } = {}) => {
-    const { appId, appKey } = SANDBOX_CREDENTIALS.meeting;
+    const { appId, appKey } = MEETING_SANDBOX_CREDENTIALS;
     const expireTime = overrides.expireTime ?? Math.floor(Date.now() / 1000) + 600;
     const nonce = appIdNonce();
     const authorization = appIdAuthorization({ appId, appKey: overrides.appKey ?? appKey, expireTime, nonce });
@@ -88,15 +90,17 @@ describe('upstream sandbox', () => {
 
   describe('CC-CMS and CC-Management auth', () => {
     it('rejects an unsigned CC-CMS query with 401', async () => {
-      const res = await post(sandbox.urls.ccms, '/rest/cmsapp/v1/openapi/uap/queryterminalstatus', { EID: '87800001' });
+      const res = await post(sandbox.urls['cc-cms'], '/rest/cmsapp/v1/openapi/uap/queryterminalstatus', {
+        EID: '87800001',
+      });
       expect(res.status).toBe(401);
-      expect(sandbox.ccms.injector.counters.rejectedSignatures).toBe(1);
+      expect(sandbox['cc-cms'].injector.counters.rejectedSignatures).toBe(1);
     });
 
     it('issues tokenByAkSk tokens with string fields, capped at 3600 s, and rejects a wrong secret', async () => {
-      const { appKey, appSecret } = SANDBOX_CREDENTIALS.cec;
+      const { appKey, appSecret } = CC_MANAGEMENT_SANDBOX_CREDENTIALS;
       const ok = await post(
-        sandbox.urls.cec,
+        sandbox.urls['cc-management'],
         '/apigovernance/api/oauth/tokenByAkSk',
         { app_key: appKey, app_secret: appSecret },
         { 'x-token-expire': '7200' },
@@ -106,35 +110,39 @@ describe('upstream sandbox', () => {
         Expires: '3600',
         CreateTime: expect.stringMatching(/^\d+$/),
       });
-      const bad = await post(sandbox.urls.cec, '/apigovernance/api/oauth/tokenByAkSk', {
+      const bad = await post(sandbox.urls['cc-management'], '/apigovernance/api/oauth/tokenByAkSk', {
         app_key: appKey,
         app_secret: 'x',
       });
       expect(bad.status).toBe(401);
-      const noToken = await post(sandbox.urls.cec, '/apiaccess/CC-Management/v1/mobileAgent/queryCallState', {
-        callSerialNo: '1',
-      });
+      const noToken = await post(
+        sandbox.urls['cc-management'],
+        '/apiaccess/CC-Management/v1/mobileAgent/queryCallState',
+        {
+          callSerialNo: '1',
+        },
+      );
       expect(noToken.status).toBe(401);
     });
   });
 
   describe('fault injection through the admin routes', () => {
     const cecToken = async () => {
-      const { appKey, appSecret } = SANDBOX_CREDENTIALS.cec;
-      const res = await post(sandbox.urls.cec, '/apigovernance/api/oauth/tokenByAkSk', {
+      const { appKey, appSecret } = CC_MANAGEMENT_SANDBOX_CREDENTIALS;
+      const res = await post(sandbox.urls['cc-management'], '/apigovernance/api/oauth/tokenByAkSk', {
         app_key: appKey,
         app_secret: appSecret,
       });
       return (JSON.parse(res.text) as { AccessToken: string }).AccessToken;
     };
     const callState = (token: string, signal?: AbortSignal) =>
-      request(`${sandbox.urls.cec}/apiaccess/CC-Management/v1/mobileAgent/queryCallState`, {
+      request(`${sandbox.urls['cc-management']}/apiaccess/CC-Management/v1/mobileAgent/queryCallState`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ callSerialNo: '645735364434067472' }),
         signal,
       });
-    const fault = (body: unknown) => post(sandbox.urls.cec, '/__sandbox/faults', body);
+    const fault = (body: unknown) => post(sandbox.urls['cc-management'], '/__sandbox/faults', body);
 
     it('status: the next N answers fail with that status, then normal service resumes', async () => {
       const token = await cecToken();
@@ -170,18 +178,20 @@ describe('upstream sandbox', () => {
 
     it('revoke-tokens: issued tokens stop working; counters and latency are readable and settable', async () => {
       const token = await cecToken();
-      await post(sandbox.urls.cec, '/__sandbox/revoke-tokens', {});
+      await post(sandbox.urls['cc-management'], '/__sandbox/revoke-tokens', {});
       expect((await callState(token)).statusCode).toBe(401);
-      const latency = await post(sandbox.urls.cec, '/__sandbox/latency', { latencyMs: 0 });
+      const latency = await post(sandbox.urls['cc-management'], '/__sandbox/latency', { latencyMs: 0 });
       expect(JSON.parse(latency.text)).toEqual({ latencyMs: 0 });
-      const counters = JSON.parse(await (await request(`${sandbox.urls.cec}/__sandbox/counters`)).body.text());
+      const counters = JSON.parse(
+        await (await request(`${sandbox.urls['cc-management']}/__sandbox/counters`)).body.text(),
+      );
       expect(counters).toMatchObject({ authCalls: 1, businessCalls: 1, maxInFlight: expect.any(Number) });
     });
 
     it('auth-targeted faults hit only the auth endpoint', async () => {
       await fault({ mode: 'status', status: 500, target: 'auth' });
-      const { appKey, appSecret } = SANDBOX_CREDENTIALS.cec;
-      const res = await post(sandbox.urls.cec, '/apigovernance/api/oauth/tokenByAkSk', {
+      const { appKey, appSecret } = CC_MANAGEMENT_SANDBOX_CREDENTIALS;
+      const res = await post(sandbox.urls['cc-management'], '/apigovernance/api/oauth/tokenByAkSk', {
         app_key: appKey,
         app_secret: appSecret,
       });

@@ -1,16 +1,12 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CEC_PHONES } from '../src/sandbox/demo-data';
-import { SANDBOX_CREDENTIALS } from '../src/sandbox/upstream-sandbox';
-import { expectProblem, KEYS } from './support/gateway';
+import { FAMILIES } from '../src/families/registry';
+import { expectProblem, json, KEYS } from './support/gateway';
 import { startStack, TestStack } from './support/stack';
 
 const DEADLINE_MS = 1000;
-const FAMILIES = [
-  { name: 'meeting', route: '/v1/meeting/terminals/%2B991116173901/status', tokens: true },
-  { name: 'ccms', route: '/v1/contact-center/terminals?eid=87800001', tokens: false },
-  { name: 'cec', route: '/v1/contact-center/calls/645735364434067472', tokens: true },
-] as const;
+/** Every family of the registry, probed through its example read route. */
+const PROBES = FAMILIES.map((f) => ({ name: f.id, route: f.exampleRead, tokens: f.cachesTokens }));
 
 /**
  * Per family: slow answers, hangs, garbage, 5xx bursts and token revocation give only the
@@ -36,7 +32,7 @@ describe('upstream faults, family by family', () => {
     return res;
   };
 
-  describe.each(FAMILIES)('$name', ({ name, route, tokens }) => {
+  describe.each(PROBES)('$name', ({ name, route, tokens }) => {
     const injector = () => stack.sandbox[name].injector;
 
     it('answers through a slow upstream within the deadline', async () => {
@@ -55,6 +51,20 @@ describe('upstream faults, family by family', () => {
     it('gives 502 for a malformed body', async () => {
       injector().inject({ mode: 'malformed', count: 1, target: 'business' });
       expectProblem(await get(route), 502, 'UPSTREAM_UNAVAILABLE');
+      expect((await get(route)).statusCode).toBe(200);
+    });
+
+    it('opens the circuit after malformed, wrong-shaped and failed bodies: each counts as a failure', async () => {
+      for (const mode of ['malformed', 'wrong-shape', 'failed-body'] as const) {
+        injector().inject({ mode, count: 1, target: 'business' });
+        const res = await get(route);
+        expect(res.statusCode).toBe(502);
+        expect(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_REJECTED']).toContain(json(res).code);
+      }
+      const before = injector().counters.businessCalls;
+      expectProblem(await get(route), 503, 'UPSTREAM_UNAVAILABLE');
+      expect(injector().counters.businessCalls).toBe(before);
+      await sleep(350);
       expect((await get(route)).statusCode).toBe(200);
     });
 
@@ -83,15 +93,7 @@ describe('upstream faults, family by family', () => {
   });
 
   it('never shows a secret, token or password in any log line or response of this suite', () => {
-    const secrets = [
-      SANDBOX_CREDENTIALS.meeting.appKey,
-      SANDBOX_CREDENTIALS.ccms.sk,
-      SANDBOX_CREDENTIALS.cec.appSecret,
-      ...Object.values(KEYS),
-      ...stack.sandbox.meeting.issuedTokens(),
-      ...stack.sandbox.cec.issuedTokens(),
-      ...CEC_PHONES.map((p) => p.password),
-    ];
+    const secrets = [...Object.values(KEYS), ...FAMILIES.flatMap((f) => stack.sandbox[f.id].secrets())];
     expect(stack.sandbox.meeting.issuedTokens().length).toBeGreaterThan(1);
     const haystack = [...stack.gw.logs, ...responses.map((r) => `${JSON.stringify(r.headers)}\n${r.body}`)].join('\n');
     expect(responses.length).toBeGreaterThan(30);

@@ -1,14 +1,12 @@
-/** Every scope a client API key can carry (contract: "Scopes"). */
-export const SCOPES = [
-  'meeting.terminals:read',
-  'meeting.devices:manage',
-  'cc.terminals:read',
-  'cc.softphones:read',
-  'cc.softphones:credentials',
-  'cc.calls:read',
-] as const;
+import { FAMILIES, FamilyScope } from '../families/registry';
 
-export type Scope = (typeof SCOPES)[number];
+/** Scopes of the gateway's own administration routes. */
+const ADMIN_SCOPES = ['admin.keys:manage', 'admin.audit:read'] as const;
+
+export type Scope = FamilyScope | (typeof ADMIN_SCOPES)[number];
+
+/** Every scope a client API key can carry (contract: "Scopes"): each family's, then the admin ones. */
+export const SCOPES: readonly Scope[] = [...FAMILIES.flatMap((f) => f.scopes), ...ADMIN_SCOPES];
 
 export function isScope(value: unknown): value is Scope {
   return typeof value === 'string' && (SCOPES as readonly string[]).includes(value);

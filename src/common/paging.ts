@@ -27,3 +27,12 @@ export class PageInfo {
   @ApiProperty({ example: 0 }) offset!: number;
   @ApiProperty({ example: 250, description: 'Total items the upstream reports' }) total!: number;
 }
+
+/**
+ * The total a page reports: the upstream's own figure, but on a page with items never below
+ * what the page itself proves exists (`offset + items`).
+ */
+export function pageTotal(reported: number | undefined, offset: number, itemCount: number): number {
+  const proven = itemCount > 0 ? offset + itemCount : 0;
+  return Math.max(reported ?? proven, proven);
+}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from './app-config';
+import { ConfigError } from './environment';
 
 const KEY = randomBytes(32).toString('base64');
 const SHA = 'a'.repeat(64);
@@ -16,7 +17,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       apiKeys: [],
     });
-    expect(config.meeting).toBeUndefined();
+    expect(config.families).toEqual({ meeting: undefined, 'cc-cms': undefined, 'cc-management': undefined });
   });
 
   it.each([
@@ -51,8 +52,40 @@ describe('loadConfig', () => {
     const meeting = { MEETING_BASE_URL: 'https://api.meeting.example', MEETING_APP_ID: 'id', MEETING_APP_KEY: 'k' };
     expect(() => loadConfig({ ...base, ...meeting })).toThrow(/TOKEN_ENCRYPTION_KEY/);
     const config = loadConfig({ ...base, ...meeting, TOKEN_ENCRYPTION_KEY: KEY });
-    expect(config.meeting).toEqual({ baseUrl: 'https://api.meeting.example', appId: 'id', appKey: 'k' });
+    expect(config.families.meeting).toEqual({ baseUrl: 'https://api.meeting.example', appId: 'id', appKey: 'k' });
     expect(config.tokenEncryptionKey).toHaveLength(32);
+  });
+
+  it('reports every bad variable in one error', () => {
+    const attempt = () =>
+      loadConfig({
+        PORT: 'abc',
+        LOG_LEVEL: 'loud',
+        CCMS_BASE_URL: 'https://10.0.0.1:28443',
+        CEC_AK: 'ak',
+        API_KEYS: '{}',
+      });
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    for (const name of [
+      'PORT',
+      'LOG_LEVEL',
+      'REDIS_URL',
+      'CCMS_AK',
+      'CCMS_SK',
+      'CEC_BASE_URL',
+      'CEC_APP_KEY',
+      'API_KEYS',
+    ]) {
+      expect(message).toMatch(new RegExp(`^  ${name}: `, 'm'));
+    }
   });
 
   it('parses API keys with their scopes', () => {

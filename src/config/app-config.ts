@@ -1,37 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { isScope, Scope } from '../auth/scopes';
-import { ConfigError, Environment, validateEnvironment } from './environment';
+import { FAMILIES, Family, FamilySettings } from '../families/registry';
+import { ConfigError, Environment, readFileNamed, validateVariables } from './environment';
 
 export interface ApiKeyRecord {
   name: string;
   sha256: string;
   scopes: Scope[];
-}
-
-export interface MeetingConfig {
-  baseUrl: string;
-  appId: string;
-  appKey: string;
-  userId?: string;
-  corpId?: string;
-}
-
-export interface CcmsConfig {
-  baseUrl: string;
-  ak: string;
-  sk: string;
-  /** PEM text of CCMS_CA_FILE, trusted in addition to nothing else (verification stays on). */
-  ca?: string;
-  eidMinLiteralPrefix: number;
-  maxConcurrency: number;
-  queueTimeoutMs: number;
-}
-
-export interface CecConfig {
-  baseUrl: string;
-  appKey: string;
-  ak: string;
-  sk: string;
 }
 
 export interface AppConfig {
@@ -46,46 +20,27 @@ export interface AppConfig {
   circuit: { failureThreshold: number; halfOpenAfterMs: number };
   apiKeys: ApiKeyRecord[];
   tokenEncryptionKey?: Buffer;
-  meeting?: MeetingConfig;
-  ccms?: CcmsConfig;
-  cec?: CecConfig;
+  /** Settings of each upstream family; undefined where the family is not configured. */
+  families: FamilySettings;
 }
 
-export const APP_CONFIG = Symbol('APP_CONFIG');
-
-/** Reads, validates and resolves the whole configuration; throws ConfigError naming the variable. */
+/**
+ * Reads, validates and resolves the whole configuration. Every missing or malformed variable is
+ * collected first and reported together in one ConfigError.
+ */
 export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
-  const env = validateEnvironment(raw);
+  const errors: string[] = [];
+  const env = validateVariables(Environment, raw, errors);
   const mode = env.UPSTREAM_MODE ?? 'live';
-  if (mode === 'live' && !env.REDIS_URL) {
-    throw new ConfigError('REDIS_URL: required unless UPSTREAM_MODE=sandbox');
+  if (mode === 'live' && !env.REDIS_URL) errors.push('REDIS_URL: required unless UPSTREAM_MODE=sandbox');
+  const families = Object.fromEntries(FAMILIES.map((f) => [f.id, familySettings(f, raw, errors)])) as FamilySettings;
+  const tokenEncryptionKey = parseEncryptionKey(env.TOKEN_ENCRYPTION_KEY, errors);
+  const tokenFamilies = FAMILIES.filter((f) => f.cachesTokens && families[f.id]).map((f) => f.title);
+  if (!env.TOKEN_ENCRYPTION_KEY && tokenFamilies.length > 0) {
+    errors.push(`TOKEN_ENCRYPTION_KEY: required when ${tokenFamilies.join(' or ')} is configured`);
   }
-  const meeting = family(env, 'MEETING', ['BASE_URL', 'APP_ID', 'APP_KEY'], (v) => ({
-    baseUrl: v.BASE_URL!,
-    appId: v.APP_ID!,
-    appKey: v.APP_KEY!,
-    userId: env.MEETING_USER_ID,
-    corpId: env.MEETING_CORP_ID,
-  }));
-  const ccms = family(env, 'CCMS', ['BASE_URL', 'AK', 'SK'], (v) => ({
-    baseUrl: v.BASE_URL!,
-    ak: v.AK!,
-    sk: v.SK!,
-    ca: env.CCMS_CA_FILE ? readFileNamed('CCMS_CA_FILE', env.CCMS_CA_FILE) : undefined,
-    eidMinLiteralPrefix: env.CCMS_EID_MIN_LITERAL_PREFIX ?? 4,
-    maxConcurrency: env.CCMS_MAX_CONCURRENCY ?? 10,
-    queueTimeoutMs: env.CCMS_QUEUE_TIMEOUT_MS ?? 2000,
-  }));
-  const cec = family(env, 'CEC', ['BASE_URL', 'APP_KEY', 'AK', 'SK'], (v) => ({
-    baseUrl: v.BASE_URL!,
-    appKey: v.APP_KEY!,
-    ak: v.AK!,
-    sk: v.SK!,
-  }));
-  const tokenEncryptionKey = parseEncryptionKey(env.TOKEN_ENCRYPTION_KEY);
-  if (!tokenEncryptionKey && (meeting || cec)) {
-    throw new ConfigError('TOKEN_ENCRYPTION_KEY: required when Meeting or CC-Management is configured');
-  }
+  const apiKeys = parseApiKeys(env, errors);
+  if (errors.length > 0) throw new ConfigError(`Invalid configuration:\n  ${errors.join('\n  ')}`);
   return {
     port: env.PORT ?? 3000,
     mode,
@@ -98,76 +53,71 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
       failureThreshold: env.CIRCUIT_FAILURE_THRESHOLD ?? 5,
       halfOpenAfterMs: env.CIRCUIT_HALF_OPEN_AFTER_MS ?? 10_000,
     },
-    apiKeys: parseApiKeys(env),
+    apiKeys,
     tokenEncryptionKey,
-    meeting,
-    ccms,
-    cec,
+    families,
   };
 }
 
 /**
- * An upstream family is either absent (no variable set: its routes answer 503) or complete;
- * half a configuration is an operator mistake and stops start-up.
+ * A family is either absent (none of its required variables set: its routes answer 503) or
+ * complete; half a configuration is an operator mistake and stops start-up.
  */
-function family<K extends string, T>(
-  env: Environment,
-  prefix: string,
-  required: K[],
-  build: (values: Record<K, string | undefined>) => T,
-): T | undefined {
-  const values = Object.fromEntries(
-    required.map((k) => [k, (env as unknown as Record<string, string | undefined>)[`${prefix}_${k}`]]),
-  ) as Record<K, string | undefined>;
-  const missing = required.filter((k) => !values[k]);
-  if (missing.length === required.length) return undefined;
-  if (missing.length > 0) {
-    throw new ConfigError(`${prefix}_${missing[0]}: required when other ${prefix}_* variables are set`);
-  }
-  return build(values);
+function familySettings(family: Family, raw: NodeJS.ProcessEnv, errors: string[]): unknown {
+  const before = errors.length;
+  const schema: new () => object = family.environment;
+  const env = validateVariables(schema, raw, errors) as Record<string, unknown>;
+  const missing = family.requiredVariables.filter((name) => !env[name]);
+  if (missing.length === family.requiredVariables.length) return undefined;
+  for (const name of missing) errors.push(`${name}: required when other ${family.title} variables are set`);
+  const settings = family.settings(env, errors);
+  return errors.length === before ? settings : undefined;
 }
 
-function parseEncryptionKey(value: string | undefined): Buffer | undefined {
+function parseEncryptionKey(value: string | undefined, errors: string[]): Buffer | undefined {
   if (!value) return undefined;
   const key = Buffer.from(value, 'base64');
-  if (key.length !== 32) throw new ConfigError('TOKEN_ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
-  return key;
+  if (key.length === 32) return key;
+  errors.push('TOKEN_ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
+  return undefined;
 }
 
-function readFileNamed(variable: string, path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
-function parseApiKeys(env: Environment): ApiKeyRecord[] {
+function parseApiKeys(env: Environment, errors: string[]): ApiKeyRecord[] {
   const variable = env.API_KEYS ? 'API_KEYS' : env.API_KEYS_FILE ? 'API_KEYS_FILE' : undefined;
   if (!variable) return [];
-  const text = env.API_KEYS ?? readFileNamed('API_KEYS_FILE', env.API_KEYS_FILE!);
+  const text = env.API_KEYS ?? readFileNamed('API_KEYS_FILE', env.API_KEYS_FILE!, errors);
+  if (text === undefined) return [];
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ConfigError(`${variable}: not valid JSON`);
+    errors.push(`${variable}: not valid JSON`);
+    return [];
   }
-  if (!Array.isArray(parsed)) throw new ConfigError(`${variable}: must be a JSON array`);
+  if (!Array.isArray(parsed)) {
+    errors.push(`${variable}: must be a JSON array`);
+    return [];
+  }
   const names = new Set<string>();
-  return parsed.map((entry: unknown, i) => {
+  const keys: ApiKeyRecord[] = [];
+  parsed.forEach((entry: unknown, i) => {
     const e = entry as Partial<ApiKeyRecord> | null;
     const where = `${variable}[${i}]`;
+    const before = errors.length;
     if (!e || typeof e.name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(e.name)) {
-      throw new ConfigError(`${where}.name: 1-64 chars of [A-Za-z0-9._-] required`);
+      errors.push(`${where}.name: 1-64 chars of [A-Za-z0-9._-] required`);
+    } else if (names.has(e.name)) {
+      errors.push(`${where}.name: duplicate name ${e.name}`);
     }
-    if (names.has(e.name)) throw new ConfigError(`${where}.name: duplicate name ${e.name}`);
-    names.add(e.name);
-    if (typeof e.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(e.sha256)) {
-      throw new ConfigError(`${where}.sha256: 64 hex chars (SHA-256 of the key) required`);
+    if (typeof e?.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(e.sha256)) {
+      errors.push(`${where}.sha256: 64 hex chars (SHA-256 of the key) required`);
     }
-    if (!Array.isArray(e.scopes) || !e.scopes.every(isScope)) {
-      throw new ConfigError(`${where}.scopes: must be a list of known scopes`);
+    if (!Array.isArray(e?.scopes) || !e.scopes.every(isScope)) {
+      errors.push(`${where}.scopes: must be a list of known scopes`);
     }
-    return { name: e.name, sha256: e.sha256.toLowerCase(), scopes: [...e.scopes] };
+    if (errors.length > before) return;
+    names.add(e!.name!);
+    keys.push({ name: e!.name!, sha256: e!.sha256!.toLowerCase(), scopes: [...e!.scopes!] });
   });
+  return keys;
 }

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from './app-config';
+import type { AppConfig } from './app-config';
+import { APP_CONFIG } from './app-config.token';
 
 /** Makes the already validated configuration injectable as APP_CONFIG. */
 @Global()

@@ -1,27 +1,16 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsBase64,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  validateSync,
-} from 'class-validator';
+import { IsBase64, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }) =>
+import { readFileSync } from 'node:fs';
+
+export const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
-const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
-const HTTP_URL = { require_tld: false, protocols: ['http', 'https'], require_protocol: true };
+export const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+export const HTTP_URL = { require_tld: false, protocols: ['http', 'https'], require_protocol: true };
 
 /**
- * The process environment as the gateway reads it. Every variable of the API contract is
- * declared here; validation failures stop start-up with the variable's name.
+ * The gateway-wide environment variables. Each upstream family declares its own variables in
+ * its folder; validation failures of all of them are reported together and stop start-up.
  */
 export class Environment {
   @Transform(toInt)
@@ -50,22 +39,6 @@ export class Environment {
   @IsOptional()
   @IsString()
   API_KEYS_FILE?: string;
-
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl(HTTP_URL) MEETING_BASE_URL?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1) @MaxLength(128) MEETING_APP_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1) MEETING_APP_KEY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MaxLength(128) MEETING_USER_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MaxLength(128) MEETING_CORP_ID?: string;
-
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl(HTTP_URL) CCMS_BASE_URL?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1) CCMS_AK?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1) CCMS_SK?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() CCMS_CA_FILE?: string;
-
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl(HTTP_URL) CEC_BASE_URL?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1) CEC_APP_KEY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1) CEC_AK?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1) CEC_SK?: string;
 
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -101,20 +74,6 @@ export class Environment {
   @Transform(toInt)
   @IsOptional()
   @IsInt()
-  @Min(0)
-  @Max(31)
-  CCMS_EID_MIN_LITERAL_PREFIX?: number;
-
-  @Transform(toInt)
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  CCMS_MAX_CONCURRENCY?: number;
-
-  @Transform(toInt)
-  @IsOptional()
-  @IsInt()
   @Min(1)
   @Max(1000)
   CIRCUIT_FAILURE_THRESHOLD?: number;
@@ -125,28 +84,27 @@ export class Environment {
   @Min(100)
   @Max(600_000)
   CIRCUIT_HALF_OPEN_AFTER_MS?: number;
-
-  @Transform(toInt)
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(60_000)
-  CCMS_QUEUE_TIMEOUT_MS?: number;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Validates the raw environment; throws a ConfigError naming every bad variable. */
-export function validateEnvironment(raw: NodeJS.ProcessEnv): Environment {
-  const env = plainToInstance(Environment, { ...raw }, { excludeExtraneousValues: false });
-  const errors = validateSync(env, { forbidUnknownValues: false });
-  if (errors.length > 0) {
-    const lines = errors.map(
-      (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ') || 'invalid value'}`,
-    );
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+/** Validates `raw` against one schema class; appends one line per bad variable to `errors`. */
+export function validateVariables<T extends object>(schema: new () => T, raw: NodeJS.ProcessEnv, errors: string[]): T {
+  const env = plainToInstance(schema, { ...raw }, { excludeExtraneousValues: false });
+  for (const e of validateSync(env, { forbidUnknownValues: false })) {
+    errors.push(`${e.property}: ${Object.values(e.constraints ?? {}).join('; ') || 'invalid value'}`);
   }
   return env;
+}
+
+/** A file named by a variable, or undefined with a line in `errors`. */
+export function readFileNamed(variable: string, path: string, errors: string[]): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    errors.push(`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
 }

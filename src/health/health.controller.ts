@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { Public } from '../auth/principal';
 import { REDIS, RedisLifecycle } from '../redis/redis.module';
+import { FAMILY_IDS } from '../families/registry';
 import { CircuitRegistry } from '../upstream/circuit-registry';
 
 @ApiTags('operations')
@@ -57,7 +58,14 @@ export class HealthController {
     }
   }
 
+  /** Every family of the registry: configured with its circuit state, or disabled. */
   private checkUpstreams() {
-    return this.indicators.check('upstreams').up(this.circuits.snapshot());
+    const families = Object.fromEntries(
+      FAMILY_IDS.map((id) => {
+        const circuit = this.circuits.stateOf(id);
+        return [id, circuit ? { configured: true, circuit } : { configured: false, circuit: 'disabled' }];
+      }),
+    );
+    return this.indicators.check('upstreams').up(families);
   }
 }

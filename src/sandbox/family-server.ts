@@ -1,6 +1,8 @@
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Fault, FaultInjector } from './fault-injector';
+import { Fault, FaultInjector, FaultMode } from './fault-injector';
+
+const FAULT_MODES: FaultMode[] = ['status', 'delay', 'hang', 'malformed', 'wrong-shape', 'failed-body'];
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,8 +43,8 @@ export function createFamilyServer(options: FamilyServerOptions): FastifyInstanc
   const { injector } = options;
   app.post<{ Body: Fault }>('/__sandbox/faults', async (request, reply) => {
     const fault = request.body;
-    if (!fault || !['status', 'delay', 'hang', 'malformed'].includes(fault.mode)) {
-      return reply.status(400).send({ error: 'mode must be status|delay|hang|malformed' });
+    if (!fault || !FAULT_MODES.includes(fault.mode)) {
+      return reply.status(400).send({ error: `mode must be ${FAULT_MODES.join('|')}` });
     }
     injector.inject({ ...fault, count: fault.count ?? 1, target: fault.target ?? 'business' });
     return { pending: injector.pending() };
@@ -108,6 +110,10 @@ export async function simulate(
         return reply;
       case 'malformed':
         return reply.status(200).header('content-type', 'application/json').send('{"truncated": [1, 2');
+      case 'wrong-shape':
+        return reply.status(200).send({});
+      case 'failed-body':
+        return reply.status(200).send(options.errorBody(500, request));
       case 'delay':
         await sleep(fault.delayMs);
         break;

@@ -1,6 +1,10 @@
 /** Run-time fault injection and counters for one simulated upstream family. */
 
-export type FaultMode = 'status' | 'delay' | 'hang' | 'malformed';
+/**
+ * `malformed`: HTTP 200 with broken JSON; `wrong-shape`: HTTP 200 with valid JSON the contract
+ * does not promise (`{}`); `failed-body`: HTTP 200 carrying the family's own failure body.
+ */
+export type FaultMode = 'status' | 'delay' | 'hang' | 'malformed' | 'wrong-shape' | 'failed-body';
 export type FaultTarget = 'business' | 'auth' | 'all';
 
 export interface Fault {
@@ -27,7 +31,7 @@ export type FaultDecision =
   | { kind: 'status'; status: number }
   | { kind: 'delay'; delayMs: number }
   | { kind: 'hang' }
-  | { kind: 'malformed' };
+  | { kind: 'malformed' | 'wrong-shape' | 'failed-body' };
 
 export class FaultInjector {
   latencyMs: number;
@@ -76,7 +80,9 @@ export class FaultInjector {
       case 'hang':
         return { kind: 'hang' };
       case 'malformed':
-        return { kind: 'malformed' };
+      case 'wrong-shape':
+      case 'failed-body':
+        return { kind: fault.mode };
     }
   }
 

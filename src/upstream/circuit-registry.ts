@@ -1,21 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import type { UpstreamService } from '../common/errors/app-error';
 import type { CircuitStateName } from '../metrics/metrics.service';
 
-export interface UpstreamHealth {
-  configured: boolean;
-  circuit: CircuitStateName | 'disabled';
-}
-
-/** Where each upstream family reports its circuit state, for readiness. */
+/** Where each configured upstream family reports its circuit state, for readiness. */
 @Injectable()
 export class CircuitRegistry {
-  private readonly sources = new Map<string, () => UpstreamHealth>();
+  private readonly sources = new Map<UpstreamService, () => CircuitStateName>();
 
-  register(service: string, source: () => UpstreamHealth): void {
-    this.sources.set(service, source);
+  register(service: UpstreamService, state: () => CircuitStateName): void {
+    this.sources.set(service, state);
   }
 
-  snapshot(): Record<string, UpstreamHealth> {
-    return Object.fromEntries([...this.sources].map(([service, source]) => [service, source()]));
+  /** The circuit state of a configured family; undefined for one that is not configured. */
+  stateOf(service: UpstreamService): CircuitStateName | undefined {
+    return this.sources.get(service)?.();
   }
 }

@@ -2,8 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { UpstreamService } from '../common/errors/app-error';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { AppError, UpstreamDetail, UpstreamService } from '../common/errors/app-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { APP_CONFIG } from '../config/app-config.token';
+import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
 import { TokenCipher } from './token-cipher';
@@ -19,6 +21,16 @@ export interface TokenSource {
   service: UpstreamService;
   identity: string;
   fetch(): Promise<IssuedToken>;
+}
+
+/**
+ * The upstream refused the token itself (HTTP 401). Not an UpstreamFailure: a stale token says
+ * nothing about the upstream's health, so it never counts toward the circuit breaker.
+ */
+export class TokenRejected extends AppError {
+  constructor(service: UpstreamService, upstream: UpstreamDetail) {
+    super(ErrorCode.UPSTREAM_AUTH_FAILED, `The ${service} upstream rejected a freshly issued token.`, { upstream });
+  }
 }
 
 interface CachedToken {
@@ -75,19 +87,18 @@ export class TokenManager {
   }
 
   /**
-   * Runs `call` with a token; if the upstream says the token is invalid, drops it, fetches a
-   * new one and runs `call` exactly once more. Returns the second result whatever it is.
+   * Runs `call` with a token; if the upstream says the token is invalid (the call throws
+   * TokenRejected), drops it, fetches a new one and runs `call` exactly once more.
    */
-  async withToken<T>(
-    source: TokenSource,
-    call: (token: string) => Promise<T>,
-    rejected: (result: T) => boolean,
-  ): Promise<T> {
+  async withToken<T>(source: TokenSource, call: (token: string) => Promise<T>): Promise<T> {
     const token = await this.get(source);
-    const first = await call(token);
-    if (!rejected(first)) return first;
-    this.logger.warn({ service: source.service }, 'upstream rejected its token; fetching a new one');
-    await this.invalidate(source, token);
+    try {
+      return await call(token);
+    } catch (err) {
+      if (!(err instanceof TokenRejected)) throw err;
+      this.logger.warn({ service: source.service }, 'upstream rejected its token; fetching a new one');
+      await this.invalidate(source, token);
+    }
     return call(await this.get(source));
   }
 

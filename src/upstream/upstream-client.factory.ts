@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { AppError, UpstreamDetail, UpstreamService } from '../common/errors/app-error';
-import { ErrorCode } from '../common/errors/error-code';
+import type { UpstreamDetail, UpstreamService } from '../common/errors/app-error';
 import { RequestContext } from '../common/request-context';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
+import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { CircuitRegistry } from './circuit-registry';
 import { UpstreamResilience } from './resilience';
@@ -28,16 +28,12 @@ export class UpstreamClientFactory implements OnApplicationShutdown {
     private readonly circuits: CircuitRegistry,
   ) {}
 
-  /** Undefined (and reported as not configured) when the family has no configuration. */
+  /** The pool and policies of one configured family (called once, by the family's client). */
   create(
     service: UpstreamService,
-    settings: { baseUrl: string; ca?: string } | undefined,
+    settings: { baseUrl: string; ca?: string },
     describeError: (json: unknown) => Partial<UpstreamDetail>,
-  ): UpstreamChannel | undefined {
-    if (!settings) {
-      this.circuits.register(service, () => ({ configured: false, circuit: 'disabled' }));
-      return undefined;
-    }
+  ): UpstreamChannel {
     const timeoutMs = this.config.upstreamTimeoutMs;
     const http = new UpstreamHttpClient(
       { service, baseUrl: settings.baseUrl, ca: settings.ca, timeoutMs, describeError },
@@ -45,7 +41,7 @@ export class UpstreamClientFactory implements OnApplicationShutdown {
       this.context,
     );
     const resilience = new UpstreamResilience({ service, timeoutMs, ...this.config.circuit }, this.metrics);
-    this.circuits.register(service, () => ({ configured: true, circuit: resilience.state }));
+    this.circuits.register(service, () => resilience.state);
     const channel = { http, resilience };
     this.channels.push(channel);
     return channel;
@@ -54,13 +50,4 @@ export class UpstreamClientFactory implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.channels.map((c) => c.http.close()));
   }
-}
-
-/** The error a route of an unconfigured family answers with. */
-export function notConfigured(service: UpstreamService): AppError {
-  return new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, `The ${service} upstream is not configured on this gateway.`, {
-    status: 503,
-    retryAfterSeconds: 3600,
-    upstream: { service },
-  });
 }

@@ -2,13 +2,14 @@ import { AppError, AppErrorOptions, UpstreamDetail, UpstreamService } from '../c
 import { ErrorCode } from '../common/errors/error-code';
 
 /**
- * An upstream call that failed for reasons of the upstream (5xx, connection, deadline, garbage).
- * `retryable` marks failures a read may safely be retried on; every one of them counts
- * against the upstream's circuit breaker.
+ * An upstream call that failed for reasons of the upstream (5xx, connection, deadline, garbage,
+ * a body-level failure code under HTTP 200). `retryable` marks failures a read may safely be
+ * retried on; every one of them counts against the upstream's circuit breaker. Outcomes caused
+ * by the client's input (not found, bad parameter) are plain AppErrors and never count.
  */
 export class UpstreamFailure extends AppError {
   constructor(
-    code: ErrorCode.UPSTREAM_UNAVAILABLE | ErrorCode.UPSTREAM_TIMEOUT,
+    code: ErrorCode.UPSTREAM_UNAVAILABLE | ErrorCode.UPSTREAM_TIMEOUT | ErrorCode.UPSTREAM_REJECTED,
     detail: string,
     readonly retryable: boolean,
     options: AppErrorOptions & { upstream: UpstreamDetail },
@@ -45,4 +46,9 @@ export function upstreamTimeout(service: UpstreamService, timeoutMs: number, cau
 /** The upstream answered but its body is not what its contract promises. */
 export function upstreamMalformed(service: UpstreamService, what: string) {
   return upstreamUnavailable(service, `The ${service} upstream returned a malformed response (${what}).`, false);
+}
+
+/** The upstream answered with a body-level failure code (AICC retCode, CC-CMS resultCode). */
+export function upstreamBodyFailure(detail: string, upstream: UpstreamDetail) {
+  return new UpstreamFailure(ErrorCode.UPSTREAM_REJECTED, detail, false, { upstream });
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors as undiciErrors, Pool } from 'undici';
+import type { z } from 'zod';
 import { AppError, UpstreamDetail, UpstreamService } from '../common/errors/app-error';
 import type { RequestContext } from '../common/request-context';
 import type { MetricsService } from '../metrics/metrics.service';
@@ -114,13 +115,26 @@ export class UpstreamHttpClient {
     }
   }
 
-  /** Parses a JSON body; garbage from the upstream is a 502, never a crash. */
-  parseJson(response: UpstreamResponse): unknown {
+  /**
+   * Parses a JSON body against the family's schema of it. Garbage is an UpstreamFailure (502,
+   * counted by the breaker when read inside the resilience boundary), never a crash.
+   */
+  read<T>(response: Pick<UpstreamResponse, 'text'>, schema: z.ZodType<T>): T {
+    let json: unknown;
     try {
-      return JSON.parse(response.text);
+      json = JSON.parse(response.text);
     } catch {
       throw upstreamMalformed(this.service, 'body is not JSON');
     }
+    return this.parse(json, schema);
+  }
+
+  /** Checks an already decoded value (an envelope's inner result) against its schema. */
+  parse<T>(value: unknown, schema: z.ZodType<T>): T {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0]!;
+    throw upstreamMalformed(this.service, `${issue.path.join('.') || 'body'}: ${issue.message}`);
   }
 
   /** What the problem body's `upstream` member says of this response: status, own code and message. */

@@ -1,6 +1,9 @@
 import { ErrorCode } from './error-code';
 
-export type UpstreamService = 'meeting' | 'ccms' | 'cec';
+import type { FamilyId } from '../../families/registry';
+
+/** An upstream family's name as problems and metrics show it. */
+export type UpstreamService = FamilyId;
 
 export interface FieldError {
   field: string;

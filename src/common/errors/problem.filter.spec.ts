@@ -49,13 +49,13 @@ describe('ProblemFilter', () => {
       new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, 'open', {
         status: 503,
         retryAfterSeconds: 2.2,
-        upstream: { service: 'ccms' },
+        upstream: { service: 'cc-cms' },
       }),
       host,
     );
     expect(sent.status).toBe(503);
     expect(sent.headers['retry-after']).toBe('3');
-    expect(sent.body).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', upstream: { service: 'ccms' } });
+    expect(sent.body).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', upstream: { service: 'cc-cms' } });
   });
 
   it('maps framework HTTP exceptions by status', () => {

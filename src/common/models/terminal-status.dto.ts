@@ -19,32 +19,32 @@ export class UapDto {
   @ApiProperty({ example: '56' }) ccuModule!: string;
 }
 
-/** The normalized status of a Meeting or contact-center terminal. */
+/** The normalized status of a Meeting or CC-CMS terminal. */
 export class TerminalStatusDto {
   @ApiProperty({ example: '+991116173924', description: 'Meeting number (as requested) or CC-CMS equipmentId' })
   id!: string;
 
-  @ApiProperty({ enum: ['meeting', 'contact-center'] })
-  source!: 'meeting' | 'contact-center';
+  @ApiProperty({ enum: ['meeting', 'cc-cms'] })
+  source!: 'meeting' | 'cc-cms';
 
   @ApiProperty({ enum: REGISTRATION_STATES })
   registration!: (typeof REGISTRATION_STATES)[number];
 
   @ApiProperty({
     enum: CALL_STATES,
-    description: 'Meeting CallStatus 0-3; contact-center terminals report no call state ("unknown")',
+    description: 'Meeting CallStatus 0-3; CC-CMS terminals report no call state ("unknown")',
   })
   call!: (typeof CALL_STATES)[number];
 
-  @ApiPropertyOptional({ type: TerminalConnectionDto, description: 'contact-center only' })
+  @ApiPropertyOptional({ type: TerminalConnectionDto, description: 'cc-cms only' })
   connection?: TerminalConnectionDto;
 
-  @ApiPropertyOptional({ type: UapDto, description: 'contact-center only' })
+  @ApiPropertyOptional({ type: UapDto, description: 'cc-cms only' })
   uap?: UapDto;
 
   @ApiPropertyOptional({ example: 'sip' })
   terminalType?: string;
 
-  @ApiProperty({ example: '2026-11-24T10:00:00.000Z', description: 'When the gateway received the upstream answer' })
+  @ApiProperty({ example: '2026-11-24T10:00:00.000Z', description: 'When the upstream was asked' })
   observedAt!: string;
 }

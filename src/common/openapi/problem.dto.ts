@@ -8,7 +8,8 @@ export class FieldErrorDto {
 }
 
 export class UpstreamDetailDto {
-  @ApiProperty({ enum: ['meeting', 'ccms', 'cec'] }) service!: string;
+  // Its enum (the registry's family ids) is filled in by setupDocs: family controllers import this file.
+  @ApiProperty({ description: 'The upstream family' }) service!: string;
   @ApiPropertyOptional({ example: 500 }) status?: number;
   @ApiPropertyOptional({ example: 'USG.000000001' }) code?: string;
   @ApiPropertyOptional({ example: 'Server exception' }) message?: string;

@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { familyModule } from '../family';
+import { CC_MANAGEMENT_SETTINGS, CcManagementSettings } from './cc-management.config';
+import { CcManagementClient } from './cc-management.client';
+import { CcManagementController } from './cc-management.controller';
+import { CcManagementService } from './cc-management.service';
+
+/** AICC CC-Management mobile agent: softphones and call state (tokenByAkSk bearer tokens). */
+@Module({ controllers: [CcManagementController], providers: [CcManagementService] })
+export class CcManagementModule {
+  static register(settings: CcManagementSettings | undefined): DynamicModule {
+    return familyModule({
+      id: 'cc-management',
+      module: CcManagementModule,
+      settings,
+      settingsToken: CC_MANAGEMENT_SETTINGS,
+      configuredOnly: [CcManagementClient],
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { AppError } from '../../common/errors/app-error';
+import { ErrorCode } from '../../common/errors/error-code';
+import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
+import { ActivationQuota } from './activation-quota';
+import { MeetingClient } from './meeting.client';
+import { ActivationCodeResetRequest, ActivationCodeResetResponse, TerminalStatusList } from './meeting.dto';
+import { mapUserStatuses, stripTel } from './meeting.mapper';
+
+/** Numbers per userstatus call; Meeting documents no maximum, so batches stay small. */
+export const MEETING_BATCH_SIZE = 25;
+
+@Injectable()
+export class MeetingService {
+  constructor(
+    private readonly client: MeetingClient,
+    private readonly quota: ActivationQuota,
+  ) {}
+
+  async terminalStatus(number: string): Promise<TerminalStatusDto> {
+    const { items } = await this.terminalStatuses([number]);
+    if (!items[0]) throw new AppError(ErrorCode.NOT_FOUND, `Meeting knows no terminal ${number}.`);
+    return items[0];
+  }
+
+  /**
+   * One item per number found and `notFound` for the rest, both in request order; large lists
+   * are split and fetched in parallel.
+   */
+  async terminalStatuses(numbers: string[]): Promise<TerminalStatusList> {
+    const requested = new Map(numbers.map((n) => [stripTel(n), n]));
+    const batches: string[][] = [];
+    for (let i = 0; i < numbers.length; i += MEETING_BATCH_SIZE) batches.push(numbers.slice(i, i + MEETING_BATCH_SIZE));
+    const answers = await Promise.all(batches.map((batch) => this.client.queryUserStatus(batch)));
+    const observedAt = new Date();
+    const found = new Map<string, TerminalStatusDto>();
+    for (const answer of answers) {
+      for (const [key, status] of mapUserStatuses(answer, requested, observedAt)) found.set(key, status);
+    }
+    const items: TerminalStatusDto[] = [];
+    const notFound: string[] = [];
+    for (const number of numbers) {
+      const status = found.get(stripTel(number));
+      if (status) items.push(status);
+      else notFound.push(number);
+    }
+    return { items, notFound };
+  }
+
+  /** Counts the attempt first (429 without any upstream call when spent); gives it back on failure. */
+  async resetActivationCode(sn: string, request: ActivationCodeResetRequest): Promise<ActivationCodeResetResponse> {
+    const ticket = await this.quota.consume(sn);
+    try {
+      await this.client.resetActivationCode(sn, {
+        ...(request.sms ? { smsNumber: request.sms.number, country: request.sms.country ?? 'chinaPR' } : {}),
+        ...(request.email ? { emailAddr: request.email } : {}),
+      });
+    } catch (err) {
+      await this.quota.release(sn, ticket);
+      throw err;
+    }
+    const deliveredTo: ('email' | 'sms')[] = [];
+    if (request.email) deliveredTo.push('email');
+    if (request.sms) deliveredTo.push('sms');
+    return {
+      sn,
+      deliveredTo,
+      quota: { limit: ticket.limit, remaining: ticket.remaining, resetsAt: ticket.resetsAt.toISOString() },
+    };
+  }
+}
