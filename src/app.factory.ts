@@ -1,17 +1,21 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage } from 'node:http';
+import type { FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server } from 'node:http';
 import { AppModule } from './app.module';
 import { AppError } from './common/errors/app-error';
 import { ErrorCode } from './common/errors/error-code';
 import { ProblemFilter, sendProblem } from './common/errors/problem.filter';
+import { createClientErrorHandler } from './common/http/client-error';
+import { registerJsonBodyParser } from './common/http/json-body';
+import { registerMethodNotAllowed } from './common/http/method-not-allowed';
+import { registerQueryRules } from './common/http/query-rules';
 import { createLoggers, PinoNestLogger } from './common/logging';
 import { parseAcceptLanguage, requestScopeStorage } from './common/request-context';
 import { requestIdOf } from './common/request-id';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
-import { setupDocs } from './docs';
+import { buildOpenApiDocument, setupDocs } from './docs';
 import { MetricsService } from './metrics/metrics.service';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -23,7 +27,8 @@ export interface CreateAppOptions {
 }
 
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
+  const loggers = createLoggers(config, options.logStream);
+  const fastifyOptions: FastifyHttpOptions<Server> = {
     genReqId: (req: IncomingMessage) => requestIdOf(req),
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -31,10 +36,18 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // Router-level failures (e.g. bad percent-encoding in the path) are problems too.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
       sendProblem(request, reply, new AppError(ErrorCode.BAD_REQUEST, error.message, { status: 400 })),
-  });
-  const loggers = createLoggers(config, options.logStream);
+    // What Node's HTTP parser rejects never reaches Fastify's routing; it is a problem too.
+    clientErrorHandler: createClientErrorHandler(({ requestId, status, code }) =>
+      loggers.access.warn({ requestId, res: { status }, err: { code } }, 'request rejected by the HTTP parser'),
+    ),
+    // Node would answer a missing Host with a bare 400; the onRequest hook below makes it a problem.
+    http: { requireHostHeader: false },
+  };
+  const adapter = new FastifyAdapter(fastifyOptions);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(loggers.app),
+    // Nest's parsers would add application/x-www-form-urlencoded; registerJsonBodyParser owns parsing.
+    bodyParser: false,
   });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
@@ -42,16 +55,22 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
   const metrics = app.get(MetricsService);
   const fastify = app.getHttpAdapter().getInstance();
-  // JSON is the only request body this API takes; anything else is a 415, not a string DTO.
-  fastify.removeContentTypeParser(['text/plain']);
+  registerJsonBodyParser(fastify, BODY_LIMIT_BYTES);
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header('x-request-id', request.id);
+    if (request.raw.httpVersion === '1.1' && !request.headers.host) {
+      return sendProblem(request, reply, new AppError(ErrorCode.BAD_REQUEST, 'HTTP/1.1 requests need a Host header'));
+    }
     // Everything after this hook (guards, handlers, upstream calls) runs inside the request scope.
     requestScopeStorage.run(
       { requestId: request.id, acceptLanguage: parseAcceptLanguage(request.headers['accept-language']) },
       done,
     );
   });
+  // Both before Nest registers its routes (at init) and before the docs add theirs.
+  registerMethodNotAllowed(fastify);
+  const document = buildOpenApiDocument(app);
+  registerQueryRules(fastify, document);
   // One access line and the request metrics per response.
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const route = request.routeOptions.url;
@@ -74,6 +93,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     }
     done();
   });
-  setupDocs(app);
+  setupDocs(app, document);
   return app;
 }

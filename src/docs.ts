@@ -24,8 +24,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return document;
 }
 
-export function setupDocs(app: INestApplication): void {
-  const document = buildOpenApiDocument(app);
+export function setupDocs(app: INestApplication, document = buildOpenApiDocument(app)): void {
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',

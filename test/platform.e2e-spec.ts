@@ -51,7 +51,7 @@ describe('platform (real Redis, no upstream)', () => {
   it('answers 400 problem+json for malformed JSON, never 500', async () => {
     const res = await gw.app.inject({
       method: 'POST',
-      url: '/v1/me',
+      url: '/v1/meeting/terminals/statuses',
       headers: { 'content-type': 'application/json', 'x-api-key': KEYS.all },
       payload: '{"numbers": [',
     });
@@ -66,7 +66,7 @@ describe('platform (real Redis, no upstream)', () => {
   it('answers 413 problem+json for an oversized body', async () => {
     const res = await gw.app.inject({
       method: 'POST',
-      url: '/v1/me',
+      url: '/v1/meeting/terminals/statuses',
       headers: { 'content-type': 'application/json', 'x-api-key': KEYS.all },
       payload: JSON.stringify({ pad: 'x'.repeat(70 * 1024) }),
     });

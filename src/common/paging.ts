@@ -8,17 +8,17 @@ export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 100, description: 'Page size' })
   @Transform(toStrictInt)
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IsInt({ message: 'must be an integer' })
+  @Min(1, { message: 'must be between 1 and 100' })
+  @Max(100, { message: 'must be between 1 and 100' })
   limit: number = 100;
 
   @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Items to skip' })
   @Transform(toStrictInt)
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000)
+  @IsInt({ message: 'must be an integer' })
+  @Min(0, { message: 'must be between 0 and 1000000' })
+  @Max(1_000_000, { message: 'must be between 0 and 1000000' })
   offset: number = 0;
 }
 

@@ -6,11 +6,13 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   NOT_FOUND = 'NOT_FOUND',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
+  REQUEST_TIMEOUT = 'REQUEST_TIMEOUT',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
   UNPROCESSABLE = 'UNPROCESSABLE',
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
   RATE_LIMITED = 'RATE_LIMITED',
+  REQUEST_HEADER_FIELDS_TOO_LARGE = 'REQUEST_HEADER_FIELDS_TOO_LARGE',
   UPSTREAM_REJECTED = 'UPSTREAM_REJECTED',
   UPSTREAM_AUTH_FAILED = 'UPSTREAM_AUTH_FAILED',
   UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
@@ -32,11 +34,13 @@ export const ERROR_SHAPES: Record<ErrorCode, ErrorShape> = {
   [ErrorCode.FORBIDDEN]: { status: 403, title: 'Forbidden' },
   [ErrorCode.NOT_FOUND]: { status: 404, title: 'Not found' },
   [ErrorCode.METHOD_NOT_ALLOWED]: { status: 405, title: 'Method not allowed' },
+  [ErrorCode.REQUEST_TIMEOUT]: { status: 408, title: 'Request timeout' },
   [ErrorCode.PAYLOAD_TOO_LARGE]: { status: 413, title: 'Payload too large' },
   [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: { status: 415, title: 'Unsupported media type' },
   [ErrorCode.UNPROCESSABLE]: { status: 422, title: 'Unprocessable request' },
   [ErrorCode.QUOTA_EXCEEDED]: { status: 429, title: 'Quota exceeded' },
   [ErrorCode.RATE_LIMITED]: { status: 429, title: 'Too many requests' },
+  [ErrorCode.REQUEST_HEADER_FIELDS_TOO_LARGE]: { status: 431, title: 'Request header fields too large' },
   [ErrorCode.UPSTREAM_REJECTED]: { status: 502, title: 'Upstream rejected the request' },
   [ErrorCode.UPSTREAM_AUTH_FAILED]: { status: 502, title: 'Upstream authentication failed' },
   [ErrorCode.UPSTREAM_UNAVAILABLE]: { status: 502, title: 'Upstream unavailable' },
@@ -56,12 +60,16 @@ export function errorCodeForClientStatus(status: number): ErrorCode {
       return ErrorCode.NOT_FOUND;
     case 405:
       return ErrorCode.METHOD_NOT_ALLOWED;
+    case 408:
+      return ErrorCode.REQUEST_TIMEOUT;
     case 413:
       return ErrorCode.PAYLOAD_TOO_LARGE;
     case 415:
       return ErrorCode.UNSUPPORTED_MEDIA_TYPE;
     case 429:
       return ErrorCode.RATE_LIMITED;
+    case 431:
+      return ErrorCode.REQUEST_HEADER_FIELDS_TOO_LARGE;
     default:
       return ErrorCode.BAD_REQUEST;
   }

@@ -15,27 +15,31 @@ export interface ProblemBody {
   upstream?: UpstreamDetail;
 }
 
-/** Writes an AppError as problem+json; also used by Fastify hooks that run outside Nest. */
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): void {
+/** The RFC 9457 body of an AppError; `instance` is the request path without its query. */
+export function problemBody(error: AppError, instance: string, requestId: string): ProblemBody {
   const shape = ERROR_SHAPES[error.code];
-  const status = error.options.status ?? shape.status;
-  const body: ProblemBody = {
+  return {
     type: problemType(error.code),
     title: shape.title,
-    status,
+    status: error.options.status ?? shape.status,
     detail: error.detail,
-    instance: (request.url ?? '/').split('?')[0]!,
+    instance,
     code: error.code,
-    requestId: request.id,
+    requestId,
     ...(error.options.errors ? { errors: error.options.errors } : {}),
     ...(error.options.upstream ? { upstream: error.options.upstream } : {}),
   };
+}
+
+/** Writes an AppError as problem+json; also used by Fastify hooks that run outside Nest. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): void {
+  const body = problemBody(error, (request.url ?? '/').split('?')[0]!, request.id);
   if (error.options.retryAfterSeconds !== undefined) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.options.retryAfterSeconds))));
   }
   for (const [name, value] of Object.entries(error.options.headers ?? {})) reply.header(name, value);
   reply
-    .status(status)
+    .status(body.status)
     .header('x-request-id', request.id)
     .header('content-type', 'application/problem+json; charset=utf-8')
     .send(body);
@@ -84,6 +88,8 @@ export class ProblemFilter implements ExceptionFilter {
 }
 
 function clientDetail(exception: HttpException, status: number): string {
+  // Fastify's own 415 says only "Unsupported Media Type"; say what is supported.
+  if (status === 415) return 'Request bodies must be application/json';
   const response = exception.getResponse();
   const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
   if (typeof message === 'string' && message) return message;

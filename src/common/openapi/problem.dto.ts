@@ -20,7 +20,7 @@ export class ProblemDto {
   @ApiProperty({ example: 'urn:comms-gateway:problem:validation-failed' }) type!: string;
   @ApiProperty({ example: 'Validation failed' }) title!: string;
   @ApiProperty({ example: 400 }) status!: number;
-  @ApiProperty({ example: 'limit: must not be greater than 100' }) detail!: string;
+  @ApiProperty({ example: 'limit: must be between 1 and 100' }) detail!: string;
   @ApiProperty({ example: '/v1/contact-center/terminals' }) instance!: string;
   @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode' }) code!: ErrorCode;
   @ApiProperty({ example: '5f0c7c4e-3a52-4a8a-9a57-1d3f4b1c2e10' }) requestId!: string;
