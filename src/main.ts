@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
-import { prepareSandboxMode, SANDBOX_DEMO_API_KEY } from './sandbox-mode';
+import { prepareSandboxMode, SANDBOX_DEMO_API_KEY, SandboxMode } from './sandbox-mode';
 
 async function main(): Promise<void> {
   const sandboxMode = process.env.UPSTREAM_MODE === 'sandbox';
@@ -18,13 +18,21 @@ async function main(): Promise<void> {
         swaggerUi: `${base}/docs`,
         demoApiKey: SANDBOX_DEMO_API_KEY,
         upstreams: prepared.sandbox.urls,
+        store: storeDescription(prepared),
         try: `curl -H 'X-API-Key: ${SANDBOX_DEMO_API_KEY}' ${base}/v1/me`,
       })}\n`,
     );
+    // A private redis-server (REDIS_URL unset) ends with this process, after the app has closed.
     const stop = () => void prepared.sandbox.close();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   }
+}
+
+function storeDescription(prepared: SandboxMode): string {
+  if (prepared.redis) return `private redis-server (pid ${prepared.redis.pid}, 127.0.0.1:${prepared.redis.port})`;
+  if (prepared.env.REDIS_URL) return 'REDIS_URL';
+  return 'in-process stand-in (redis-server not found; Lua numbers are 32-bit integers)';
 }
 
 main().catch((err: unknown) => {
