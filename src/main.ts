@@ -23,7 +23,9 @@ async function main(): Promise<void> {
       })}\n`,
     );
     // A private redis-server (REDIS_URL unset) ends with this process, after the app has closed.
-    const stop = () => void prepared.sandbox.close();
+    // Fire-and-forget inside a signal handler: Nest's shutdown hook closes the app meanwhile, and a
+    // failure to close a simulated upstream must not become an unhandled rejection at exit.
+    const stop = () => void prepared.sandbox.close().catch(() => undefined);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   }
