@@ -18,7 +18,7 @@ import type { AppConfig } from './config/app-config';
 import { buildOpenApiDocument, setupDocs } from './docs';
 import { MetricsService } from './metrics/metrics.service';
 
-export const BODY_LIMIT_BYTES = 64 * 1024;
+const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** Builds the fully configured application without listening (main, tests and scripts share it). */
 export interface CreateAppOptions {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
-import { prepareSandboxMode, SANDBOX_DEMO_API_KEY } from './sandbox-mode';
+import { prepareSandboxMode, SANDBOX_DEMO_API_KEY, SandboxMode } from './sandbox-mode';
 
 async function main(): Promise<void> {
   const sandboxMode = process.env.UPSTREAM_MODE === 'sandbox';
@@ -18,13 +18,23 @@ async function main(): Promise<void> {
         swaggerUi: `${base}/docs`,
         demoApiKey: SANDBOX_DEMO_API_KEY,
         upstreams: prepared.sandbox.urls,
+        store: storeDescription(prepared),
         try: `curl -H 'X-API-Key: ${SANDBOX_DEMO_API_KEY}' ${base}/v1/me`,
       })}\n`,
     );
-    const stop = () => void prepared.sandbox.close();
+    // A private redis-server (REDIS_URL unset) ends with this process, after the app has closed.
+    // Fire-and-forget inside a signal handler: Nest's shutdown hook closes the app meanwhile, and a
+    // failure to close a simulated upstream must not become an unhandled rejection at exit.
+    const stop = () => void prepared.sandbox.close().catch(() => undefined);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   }
+}
+
+function storeDescription(prepared: SandboxMode): string {
+  if (prepared.redis) return `private redis-server (pid ${prepared.redis.pid}, 127.0.0.1:${prepared.redis.port})`;
+  if (prepared.env.REDIS_URL) return 'REDIS_URL';
+  return 'in-process stand-in (redis-server not found; Lua numbers are 32-bit integers)';
 }
 
 main().catch((err: unknown) => {

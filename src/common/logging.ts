@@ -4,7 +4,7 @@ import type { AppConfig } from '../config/app-config';
 import { requestScopeStorage } from './request-context';
 
 /** Secrets are never logged; these paths are censored wherever they show up. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
   'req.headers["x-access-token"]',

@@ -26,7 +26,7 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = !parent
       ? error.property

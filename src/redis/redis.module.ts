@@ -22,7 +22,10 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (this.inProcess) {
-      this.logger.warn('REDIS_URL is unset: an in-process store stands in (one instance only, sandbox use only)');
+      this.logger.warn(
+        'REDIS_URL is unset and no redis-server was started: an in-process store stands in ' +
+          '(one instance only, sandbox use only; its Lua has 32-bit integers, unlike Redis)',
+      );
       return;
     }
     // Start even when Redis is down: readiness reports it and ioredis keeps reconnecting.

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 
 const ROOT = join(__dirname, '..', '..');
-export const GATEWAY_ENTRY = join(ROOT, 'dist', 'main.js');
+const GATEWAY_ENTRY = join(ROOT, 'dist', 'main.js');
 
 /** A port nothing listens on right now. */
 export function freePort(): Promise<number> {
@@ -20,7 +20,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function waitForHttp(url: string, timeoutMs = 15000): Promise<void> {
+async function waitForHttp(url: string, timeoutMs = 15000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {

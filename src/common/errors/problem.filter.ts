@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, FieldError, UpstreamDetail } from './app-error';
 import { ERROR_SHAPES, ErrorCode, errorCodeForClientStatus, problemType } from './error-code';
 
-export interface ProblemBody {
+interface ProblemBody {
   type: string;
   title: string;
   status: number;
