@@ -12,15 +12,7 @@ import { request } from 'undici';
 const require = createRequire(import.meta.url);
 const { appIdAuthorization, appIdNonce } = require('../dist/families/meeting/app-id-signer.js');
 const { authV2Authorization } = require('../dist/families/cc-cms/auth-v2-signer.js');
-const { MEETING_SANDBOX_CREDENTIALS } = require('../dist/families/meeting/meeting.family.js');
-const { CC_CMS_SANDBOX_CREDENTIALS } = require('../dist/families/cc-cms/cc-cms.family.js');
-const { CC_MANAGEMENT_SANDBOX_CREDENTIALS } = require('../dist/families/cc-management/cc-management.family.js');
 const { FAMILIES, FAMILY_IDS } = require('../dist/families/registry.js');
-const SANDBOX_CREDENTIALS = {
-  meeting: MEETING_SANDBOX_CREDENTIALS,
-  ccms: CC_CMS_SANDBOX_CREDENTIALS,
-  cec: CC_MANAGEMENT_SANDBOX_CREDENTIALS,
-};
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = 50;
@@ -35,6 +27,16 @@ const PORTS = {
   gateway: 4210,
   hello: 4211,
   stampede: [4231, 4232, 4233],
+};
+// Every family pointed at the standalone sandbox with its demo credentials (from the registry).
+const SANDBOX_ENV = Object.assign(
+  {},
+  ...FAMILIES.map((f) => f.sandbox.environment(`http://127.0.0.1:${familyPort(f.id)}`)),
+);
+const SANDBOX_CREDENTIALS = {
+  meeting: { appId: SANDBOX_ENV.MEETING_APP_ID, appKey: SANDBOX_ENV.MEETING_APP_KEY },
+  ccms: { ak: SANDBOX_ENV.CCMS_AK, sk: SANDBOX_ENV.CCMS_SK },
+  cec: { appKey: SANDBOX_ENV.CEC_AK, appSecret: SANDBOX_ENV.CEC_SK },
 };
 const SANDBOX = {
   meeting: `http://127.0.0.1:${PORTS.meeting}`,
@@ -86,7 +88,7 @@ function gatewayEnv(port, prefix) {
     TOKEN_ENCRYPTION_KEY,
     RATE_LIMIT_PER_MINUTE: '1000000',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    ...Object.assign({}, ...FAMILIES.map((f) => f.sandbox.environment(`http://127.0.0.1:${familyPort(f.id)}`))),
+    ...SANDBOX_ENV,
     CCMS_QUEUE_TIMEOUT_MS: '10000',
   };
 }

@@ -2,7 +2,7 @@ import { isScope, Scope } from '../auth/scopes';
 import { FAMILIES, Family, FamilySettings } from '../families/registry';
 import { ConfigError, Environment, readFileNamed, validateVariables } from './environment';
 
-export interface ApiKeyRecord {
+interface ApiKeyRecord {
   name: string;
   sha256: string;
   scopes: Scope[];

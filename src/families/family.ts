@@ -6,7 +6,7 @@ import type { FaultInjector } from '../sandbox/fault-injector';
 import type { FamilyId } from './registry';
 
 /** A simulated upstream family: one Fastify server with fault injection and counters. */
-export interface FamilySandbox {
+interface FamilySandbox {
   readonly server: FastifyInstance;
   readonly injector: FaultInjector;
   /** Credentials, tokens and passwords it knows: tests assert none leaks through the gateway. */
@@ -48,7 +48,7 @@ export interface FamilyDefinition<Id extends string, Settings, Sandbox extends F
 }
 
 /** The error every route of an unconfigured family answers with. */
-export function notConfigured(service: FamilyId): AppError {
+function notConfigured(service: FamilyId): AppError {
   return new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, `The ${service} upstream is not configured on this gateway.`, {
     status: 503,
     retryAfterSeconds: 3600,

@@ -5,7 +5,7 @@
  * does not promise (`{}`); `failed-body`: HTTP 200 carrying the family's own failure body.
  */
 export type FaultMode = 'status' | 'delay' | 'hang' | 'malformed' | 'wrong-shape' | 'failed-body';
-export type FaultTarget = 'business' | 'auth' | 'all';
+type FaultTarget = 'business' | 'auth' | 'all';
 
 export interface Fault {
   mode: FaultMode;

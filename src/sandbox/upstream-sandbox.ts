@@ -1,7 +1,7 @@
 import { FAMILIES, Family, FamilyId } from '../families/registry';
 
 /** Per-family sandbox options (each family's own), e.g. `{ 'cc-cms': { resultShape: 'grouped' } }`. */
-export type FamilySandboxOptions = {
+type FamilySandboxOptions = {
   [F in Family as F['id']]?: Omit<Parameters<F['sandbox']['start']>[0], 'latencyMs'>;
 };
 

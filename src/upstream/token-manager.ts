@@ -10,7 +10,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
 import { TokenCipher } from './token-cipher';
 
-export interface IssuedToken {
+interface IssuedToken {
   token: string;
   /** Lifetime the upstream granted, from its own response. */
   lifetimeMs: number;

@@ -4,7 +4,7 @@ import { AppError } from '../errors/app-error';
 import { ErrorCode } from '../errors/error-code';
 
 /** Deepest nesting of objects and arrays a request body may have. */
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 
 /**
  * Makes application/json the only request body the gateway parses (anything else is a 415,
@@ -44,7 +44,7 @@ export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: numb
 }
 
 /** Whether brackets outside strings nest deeper than `max` (malformed JSON fails parsing anyway). */
-export function exceedsDepth(text: string, max: number): boolean {
+function exceedsDepth(text: string, max: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

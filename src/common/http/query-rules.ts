@@ -48,7 +48,7 @@ export function registerQueryRules(fastify: FastifyInstance, document: OpenAPIOb
 }
 
 /** `GET /v1/x/:id` -> the query parameter names its operation declares. */
-export function declaredQueryNames(document: OpenAPIObject): Map<string, Set<string>> {
+function declaredQueryNames(document: OpenAPIObject): Map<string, Set<string>> {
   const declared = new Map<string, Set<string>>();
   for (const [path, item] of Object.entries(document.paths)) {
     const url = path.replace(/\{([^}]+)\}/g, ':$1');

@@ -21,7 +21,7 @@ export function normalize(value: string): string {
 }
 
 /** `yyyy-MM-ddTHH:mm:ssZ` in UTC, without milliseconds (Huawei's demo). */
-export function authV2Timestamp(date: Date): string {
+function authV2Timestamp(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 

@@ -4,7 +4,7 @@ import { CcCmsModule } from './cc-cms.module';
 import { CcCmsSandbox, CcCmsSandboxOptions } from './sandbox/cc-cms.sandbox';
 
 /** Demo credentials the CC-CMS sandbox accepts (sandbox only). */
-export const CC_CMS_SANDBOX_CREDENTIALS = { ak: 'sandbox-ccms-ak', sk: 'sandbox-ccms-sk' };
+const CC_CMS_SANDBOX_CREDENTIALS = { ak: 'sandbox-ccms-ak', sk: 'sandbox-ccms-sk' };
 
 /** AICC CC-CMS: terminal registration by EID (AK/SK auth-v2 signature per request). */
 export const ccCmsFamily = {

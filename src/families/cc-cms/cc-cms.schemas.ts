@@ -25,7 +25,7 @@ const rawTerminal = z.object({
 });
 export type RawTerminal = z.infer<typeof rawTerminal>;
 
-export interface TerminalGroup {
+interface TerminalGroup {
   uapAddress: string;
   uapId: string;
   terminals: RawTerminal[];

@@ -5,8 +5,8 @@ import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { REDIS } from '../../redis/redis.module';
 
-export const ACTIVATION_LIMIT = 5;
-export const ACTIVATION_WINDOW_MS = 24 * 60 * 60 * 1000;
+const ACTIVATION_LIMIT = 5;
+const ACTIVATION_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Rolling-window counter in one Lua script (atomic across replicas): drop attempts older than
@@ -16,7 +16,8 @@ export const ACTIVATION_WINDOW_MS = 24 * 60 * 60 * 1000;
  */
 const CONSUME = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- 1000.0: float arithmetic keeps epoch milliseconds exact where Lua integers are 32-bit (ioredis-mock).
+local now = tonumber(t[1]) * 1000.0 + math.floor(tonumber(t[2]) / 1000)
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)

@@ -13,7 +13,7 @@ const SIGNATURE_VALIDITY_S = 600;
 /** Meeting error codes that mean "no such user/device" (public code maps USG.201040000 to 404). */
 const NOT_FOUND_CODES = new Set(['USG.201040000', 'USG.201050001']);
 /** Meeting's own "5 resets per 24 h reached" (observed from the sandbox; undocumented upstream). */
-export const MEETING_ACTIVATION_LIMIT_CODE = 'USG.201050002';
+const MEETING_ACTIVATION_LIMIT_CODE = 'USG.201050002';
 
 /**
  * The only code that knows Meeting's wire format: App ID authentication, userstatus and

@@ -18,7 +18,7 @@ import {
 import { EachMatches } from '../../common/each-matches';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
 
-export const MEETING_NUMBER_PATTERN = /^[A-Za-z0-9+*#@._:-]{1,64}$/;
+const MEETING_NUMBER_PATTERN = /^[A-Za-z0-9+*#@._:-]{1,64}$/;
 
 export class TerminalNumberParams {
   @ApiProperty({ example: '+991116173924', description: 'Terminal number (1-64 chars)' })

@@ -1,5 +1,5 @@
 import type { FamilyDefinition } from '../family';
-import { MEETING_SETTINGS, MeetingEnvironment, MeetingSettings, meetingSettings } from './meeting.config';
+import { MeetingEnvironment, MeetingSettings, meetingSettings } from './meeting.config';
 import { MeetingModule } from './meeting.module';
 import { MeetingSandbox, MeetingSandboxOptions } from './sandbox/meeting.sandbox';
 
@@ -35,5 +35,3 @@ export const meetingFamily = {
     }),
   },
 } as const satisfies FamilyDefinition<'meeting', MeetingSettings, MeetingSandbox, Partial<MeetingSandboxOptions>>;
-
-export { MEETING_SETTINGS };

@@ -8,7 +8,7 @@ import { ActivationCodeResetRequest, ActivationCodeResetResponse, TerminalStatus
 import { mapUserStatuses, stripTel } from './meeting.mapper';
 
 /** Numbers per userstatus call; Meeting documents no maximum, so batches stay small. */
-export const MEETING_BATCH_SIZE = 25;
+const MEETING_BATCH_SIZE = 25;
 
 @Injectable()
 export class MeetingService {

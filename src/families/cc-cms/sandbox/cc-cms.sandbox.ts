@@ -14,7 +14,7 @@ export interface CcCmsSandboxOptions {
 }
 
 /** The documented limit: past 10 concurrent calls the real CC-CMS degrades. */
-export const CCMS_CONCURRENCY_LIMIT = 10;
+const CCMS_CONCURRENCY_LIMIT = 10;
 const SUCCESS = '0100000';
 
 /** AICC CC-CMS (independent deployment): queryterminalstatus with auth-v2 signatures. */

@@ -18,7 +18,7 @@ export interface CcCmsTerminal {
   ipType: string;
 }
 
-export const CCMS_UAPS = ['10.10.1.11#1', '10.10.1.12#2'] as const;
+const CCMS_UAPS = ['10.10.1.11#1', '10.10.1.12#2'] as const;
 const SOCKET: CcCmsTerminal['socketStatus'][] = ['normal', 'normal', 'normal', 'fault', 'connecting', 'uninstall'];
 const TLS: CcCmsTerminal['tlsStatus'][] = ['connect', 'unconnect', 'uninstall'];
 
