@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
 import { RedisModule } from './redis/redis.module';
+import { StatusCacheModule } from './status-cache/status-cache.module';
 import { UpstreamCoreModule } from './upstream/upstream-core.module';
 
 @Module({})
@@ -19,6 +20,7 @@ export class AppModule {
         RedisModule,
         MetricsModule,
         UpstreamCoreModule,
+        StatusCacheModule,
         AuthModule,
         HealthModule,
         OperationsModule,

@@ -20,6 +20,8 @@ describe('three gateway processes sharing one Redis', () => {
       TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       RATE_LIMIT_PER_MINUTE: '100000',
       CCMS_QUEUE_TIMEOUT_MS: '10000',
+      // Every request here must reach the upstream (limits are what is counted).
+      STATUS_CACHE_TTL_MS: '0',
       LOG_LEVEL: 'warn',
     };
     gateways = await Promise.all([1, 2, 3].map(() => startGatewayProcess(env)));

@@ -15,6 +15,8 @@ export interface AppConfig {
   redisUrl?: string;
   redisKeyPrefix: string;
   upstreamTimeoutMs: number;
+  /** Freshness of the shared status cache; 0 = off. */
+  statusCacheTtlMs: number;
   logLevel: string;
   rateLimitPerMinute: number;
   circuit: { failureThreshold: number; halfOpenAfterMs: number };
@@ -47,6 +49,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'cgw:',
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS ?? 10_000,
+    statusCacheTtlMs: env.STATUS_CACHE_TTL_MS ?? 2000,
     logLevel: env.LOG_LEVEL ?? 'info',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ?? 600,
     circuit: {

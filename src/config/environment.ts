@@ -58,6 +58,14 @@ export class Environment {
   @Max(120_000)
   UPSTREAM_TIMEOUT_MS?: number;
 
+  /** Status cache freshness; 0 turns the cache off. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  STATUS_CACHE_TTL_MS?: number;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

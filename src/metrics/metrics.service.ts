@@ -53,6 +53,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly statusCache = new Counter({
+    name: 'status_cache_requests_total',
+    help: 'Status reads by route and how the cache answered: hit, miss, bypass; coalesced waits',
+    labelNames: ['route', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

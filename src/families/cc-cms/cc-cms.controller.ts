@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../../auth/principal';
+import { StatusRead } from '../../status-cache/status-read.interceptor';
 import { ApiProblems, AUTHENTICATED_PROBLEMS } from '../../common/openapi/problem.dto';
 import { ContactCenterTerminalList, ContactCenterTerminalQuery } from './cc-cms.dto';
 import { CcCmsService } from './cc-cms.service';
@@ -13,6 +14,7 @@ export class CcCmsController {
 
   @Get()
   @Scopes('cc.terminals:read')
+  @StatusRead()
   @ApiOperation({
     summary: 'Registration status of contact-center terminals',
     description:

@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Scopes } from '../../auth/principal';
+import { StatusRead } from '../../status-cache/status-read.interceptor';
 import { ApiProblems, AUTHENTICATED_PROBLEMS } from '../../common/openapi/problem.dto';
 import { CallParams, CallStatusDto, SoftphoneList, SoftphoneQuery } from './cc-management.dto';
 import { CcManagementService } from './cc-management.service';
@@ -13,6 +14,7 @@ export class CcManagementController {
 
   @Get('softphones')
   @Scopes('cc.softphones:read')
+  @StatusRead()
   @ApiOperation({
     summary: 'Allocated softphone numbers and their registration servers',
     description:
@@ -28,6 +30,7 @@ export class CcManagementController {
 
   @Get('calls/:id')
   @Scopes('cc.calls:read')
+  @StatusRead()
   @ApiOperation({
     summary: 'State of one call',
     description:

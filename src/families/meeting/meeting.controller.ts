@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../../auth/principal';
+import { StatusRead } from '../../status-cache/status-read.interceptor';
 import { ApiProblems, AUTHENTICATED_PROBLEMS } from '../../common/openapi/problem.dto';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
 import {
@@ -21,6 +22,7 @@ export class MeetingController {
 
   @Get('terminals/:number/status')
   @Scopes('meeting.terminals:read')
+  @StatusRead()
   @ApiOperation({
     summary: 'Status of one professional terminal',
     description:
@@ -36,6 +38,7 @@ export class MeetingController {
   @Post('terminals/statuses')
   @HttpCode(200)
   @Scopes('meeting.terminals:read')
+  @StatusRead()
   @ApiOperation({
     summary: 'Statuses of up to 100 terminals',
     description:
