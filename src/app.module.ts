@@ -8,6 +8,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
 import { RedisModule } from './redis/redis.module';
 import { StatusCacheModule } from './status-cache/status-cache.module';
+import { WatchModule } from './watch/watch.module';
 import { UpstreamCoreModule } from './upstream/upstream-core.module';
 
 @Module({})
@@ -21,6 +22,7 @@ export class AppModule {
         MetricsModule,
         UpstreamCoreModule,
         StatusCacheModule,
+        WatchModule,
         AuthModule,
         HealthModule,
         OperationsModule,

@@ -17,6 +17,9 @@ export interface AppConfig {
   upstreamTimeoutMs: number;
   /** Freshness of the shared status cache; 0 = off. */
   statusCacheTtlMs: number;
+  /** Watch streams: shared poll interval and open streams per API key. */
+  statusPollIntervalMs: number;
+  streamsPerKey: number;
   logLevel: string;
   rateLimitPerMinute: number;
   circuit: { failureThreshold: number; halfOpenAfterMs: number };
@@ -50,6 +53,8 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'cgw:',
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS ?? 10_000,
     statusCacheTtlMs: env.STATUS_CACHE_TTL_MS ?? 2000,
+    statusPollIntervalMs: env.STATUS_POLL_INTERVAL_MS ?? 5000,
+    streamsPerKey: env.STREAMS_PER_KEY ?? 20,
     logLevel: env.LOG_LEVEL ?? 'info',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ?? 600,
     circuit: {

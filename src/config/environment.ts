@@ -58,6 +58,22 @@ export class Environment {
   @Max(120_000)
   UPSTREAM_TIMEOUT_MS?: number;
 
+  /** How often all replicas together poll each watched item. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  STATUS_POLL_INTERVAL_MS?: number;
+
+  /** Open watch streams per API key across all replicas. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  STREAMS_PER_KEY?: number;
+
   /** Status cache freshness; 0 turns the cache off. */
   @Transform(toInt)
   @IsOptional()

@@ -60,6 +60,26 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly watchStreams = new Gauge({
+    name: 'watch_streams_open',
+    help: 'Watch streams open on this replica',
+    registers: [this.registry],
+  });
+
+  readonly watchItems = new Gauge({
+    name: 'watch_items',
+    help: 'Distinct items watched by this replica, by family',
+    labelNames: ['family'] as const,
+    registers: [this.registry],
+  });
+
+  readonly watchPolls = new Counter({
+    name: 'watch_polls_total',
+    help: 'Shared polls this replica made for watch streams, by family and outcome',
+    labelNames: ['family', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -1,11 +1,12 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
 import { PageInfo, PageQuery } from '../../common/paging';
 import { toStrictInt } from '../../common/validation';
 
-export class ContactCenterTerminalQuery extends PageQuery {
+/** Which terminals: an EID pattern and, optionally, the call center (the list and its stream). */
+export class ContactCenterTerminalFilter {
   @ApiProperty({
     example: '8780*',
     description:
@@ -23,6 +24,8 @@ export class ContactCenterTerminalQuery extends PageQuery {
   @Max(2147483647)
   callCenterId?: number;
 }
+
+export class ContactCenterTerminalQuery extends IntersectionType(ContactCenterTerminalFilter, PageQuery) {}
 
 export class ContactCenterTerminalList {
   @ApiProperty({ type: [TerminalStatusDto] }) items!: TerminalStatusDto[];

@@ -1,6 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Scopes } from '../../auth/principal';
+import { CurrentPrincipal, Principal, Scopes } from '../../auth/principal';
+import { ApiEventStream } from '../../watch/api-event-stream';
+import { WatchHub } from '../../watch/watch-hub';
 import { StatusRead } from '../../status-cache/status-read.interceptor';
 import { ApiProblems, AUTHENTICATED_PROBLEMS } from '../../common/openapi/problem.dto';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
@@ -11,14 +14,40 @@ import {
   TerminalNumberParams,
   TerminalStatusesRequest,
   TerminalStatusList,
+  TerminalStatusStreamQuery,
 } from './meeting.dto';
 import { MeetingService } from './meeting.service';
+import { MeetingWatchSource } from './meeting.watch';
 
 @ApiTags('meeting')
 @ApiSecurity('apiKey')
 @Controller('v1/meeting')
 export class MeetingController {
-  constructor(private readonly meeting: MeetingService) {}
+  constructor(
+    private readonly meeting: MeetingService,
+    private readonly watch: WatchHub,
+    private readonly watched: MeetingWatchSource,
+  ) {}
+
+  @Get('terminals/statuses/stream')
+  @Scopes('meeting.terminals:read')
+  @ApiOperation({
+    summary: 'Watch up to 100 terminals (Server-Sent Events)',
+    description:
+      'A `status` event per terminal, then one whenever its state changes; `missing` for numbers Meeting does not ' +
+      'know. All replicas together poll each watched number at most once per STATUS_POLL_INTERVAL_MS. ' +
+      'Numbers are comma-separated; send `+` as `%2B`.',
+    operationId: 'watchMeetingTerminalStatuses',
+  })
+  @ApiEventStream()
+  @ApiProblems(400, ...AUTHENTICATED_PROBLEMS)
+  watchStatuses(
+    @Query() query: TerminalStatusStreamQuery,
+    @CurrentPrincipal() principal: Principal,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.watch.open(reply, principal, this.watched.request(query.numbers));
+  }
 
   @Get('terminals/:number/status')
   @Scopes('meeting.terminals:read')

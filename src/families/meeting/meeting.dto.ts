@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -34,6 +34,24 @@ export class TerminalStatusesRequest {
     uniqueItems: true,
     example: ['+991116173924', '+991116173901'],
   })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ArrayUnique()
+  @EachMatches(MEETING_NUMBER_PATTERN, 'must be 1-64 characters of letters, digits and + * # @ . _ : -')
+  numbers!: string[];
+}
+
+/** `?numbers=` of the watch stream: comma-separated, the same rules as the batch body. */
+export class TerminalStatusStreamQuery {
+  @ApiProperty({
+    type: String,
+    example: '+991116173924,+991116173901',
+    description:
+      '1-100 unique terminal numbers, comma-separated. Percent-encode each `+` as `%2B` ' +
+      '(a raw `+` in a query string means a space): `?numbers=%2B991116173924,%2B991116173901`.',
+  })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',') : value))
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
