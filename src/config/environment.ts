@@ -25,6 +25,20 @@ export class Environment {
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'], require_protocol: true })
   REDIS_URL?: string;
 
+  /** `host:port,...` of Redis Sentinels (instead of REDIS_URL); the gateway follows failovers. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.:[\]_-]+:\d{1,5}(,[A-Za-z0-9.:[\]_-]+:\d{1,5})*$/, {
+    message: 'must be host:port[,host:port...]',
+  })
+  REDIS_SENTINELS?: string;
+
+  /** The master's name the Sentinels monitor. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be 1-64 characters of [A-Za-z0-9._-]' })
+  REDIS_SENTINEL_NAME?: string;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsIn(['live', 'sandbox'])
