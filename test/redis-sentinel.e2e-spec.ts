@@ -140,10 +140,10 @@ describe('Redis Sentinel failover', () => {
     }
     expect(recoveredAt).toBeDefined();
     const recoveryMs = recoveredAt! - killedAt;
-    // eslint-disable-next-line no-console -- the figures for the closing note
     const byRoute = Object.fromEntries(
       ['me', 'status', 'reset'].map((r) => [r, failures.filter((f) => f.route === r).length]),
     );
+    // eslint-disable-next-line no-console -- the figures for the closing note
     console.log(
       `sentinel failover: ${n} rounds, failed calls by route ${JSON.stringify(byRoute)}, recovered after ${recoveryMs} ms`,
     );
