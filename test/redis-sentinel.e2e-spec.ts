@@ -44,11 +44,12 @@ describe('Redis Sentinel failover', () => {
 
   beforeAll(async () => {
     const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
-    const base = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const dir = mkdtempSync(join(tmpdir(), 'cgw-sentinel-'));
+    // Its own directory: a replica writes the synced RDB to disk.
+    const base = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
     master = redisServer([...base, '--port', String(masterPort)]);
     replica = redisServer([...base, '--port', String(replicaPort), '--replicaof', '127.0.0.1', String(masterPort)]);
     await Promise.all([waitForPing(masterPort), waitForPing(replicaPort)]);
-    const dir = mkdtempSync(join(tmpdir(), 'cgw-sentinel-'));
     const conf = join(dir, 'sentinel.conf');
     writeFileSync(
       conf,
