@@ -8,7 +8,7 @@ interface ApiKeyRecord {
   scopes: Scope[];
 }
 
-export interface RedisSentinelConfig {
+interface RedisSentinelConfig {
   sentinels: { host: string; port: number }[];
   name: string;
 }
