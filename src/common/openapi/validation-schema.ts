@@ -51,6 +51,9 @@ const MAPPERS: Record<string, Mapper> = {
   isEmail: () => ({ type: 'string', format: 'email' }),
   isUUID: () => ({ type: 'string', format: 'uuid' }),
   isISO8601: () => ({ type: 'string', format: 'date-time' }),
+  isDateString: () => ({ type: 'string', format: 'date-time' }),
+  isUrl: () => ({ type: 'string', format: 'uri' }),
+  isEnum: ([entity]) => ({ enum: Object.values(entity as object) }),
   matches: ([pattern]) => ({ type: 'string', pattern: regexSource(pattern) }),
   eachMatches: ([pattern]) => ({ type: 'string', pattern: regexSource(pattern) }),
   isLength: ([min, max]) => ({
@@ -64,6 +67,7 @@ const MAPPERS: Record<string, Mapper> = {
   max: ([max]) => ({ maximum: max as number }),
   isIn: ([values]) => ({ enum: [...(values as unknown[])] }),
   arrayMinSize: ([min]) => ({ type: 'array', minItems: min as number }),
+  arrayNotEmpty: () => ({ type: 'array', minItems: 1 }),
   arrayMaxSize: ([max]) => ({ type: 'array', maxItems: max as number }),
   arrayUnique: () => ({ type: 'array', uniqueItems: true }),
 };
