@@ -1,5 +1,7 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces } from '@nestjs/swagger';
+import { ErrorCode } from '../common/errors/error-code';
+import { ProblemOutcome, UPSTREAM_KEY } from '../common/openapi/problem.dto';
 
 const EXAMPLE =
   ': stream open\n\n' +
@@ -8,9 +10,28 @@ const EXAMPLE =
   'id: 3\nevent: problem\ndata: {"type":"urn:comms-gateway:problem:upstream-timeout","title":"Upstream timed out","status":504,"code":"UPSTREAM_TIMEOUT","detail":"..."}\n\n' +
   ': keep-alive\n\n';
 
-/** Documents a watch stream's 200 response (text/event-stream). */
+/** Problems a stream route answers before the stream starts (besides auth, scope and input). */
+export const STREAM_PROBLEMS: ProblemOutcome[] = [
+  {
+    code: ErrorCode.RATE_LIMITED,
+    name: 'STREAMS_PER_KEY',
+    when: 'the API key already has STREAMS_PER_KEY open streams across all replicas',
+    detail: 'This API key already has 20 open streams (STREAMS_PER_KEY); close one first.',
+  },
+  {
+    code: ErrorCode.SERVICE_UNAVAILABLE,
+    when: 'the stream registry (Redis) is unavailable; see Retry-After',
+    detail: 'The stream registry is unavailable; try again shortly.',
+  },
+];
+
+/**
+ * Documents a watch stream's 200 response (text/event-stream). A stream's upstream failures
+ * arrive as `problem` events, not as its status: the route is marked as calling no upstream.
+ */
 export const ApiEventStream = () =>
   applyDecorators(
+    SetMetadata(UPSTREAM_KEY, ''),
     ApiProduces('text/event-stream'),
     ApiOkResponse({
       description:

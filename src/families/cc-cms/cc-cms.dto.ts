@@ -17,6 +17,7 @@ export class ContactCenterTerminalFilter {
   eid!: string;
 
   @ApiPropertyOptional({ example: 1, description: 'Call center id; CC-CMS uses its default when absent' })
+  // type integer and the range come from the validators (OpenAPI refiner).
   @Transform(toStrictInt)
   @IsOptional()
   @IsInt()
@@ -28,6 +29,7 @@ export class ContactCenterTerminalFilter {
 export class ContactCenterTerminalQuery extends IntersectionType(ContactCenterTerminalFilter, PageQuery) {}
 
 export class ContactCenterTerminalList {
-  @ApiProperty({ type: [TerminalStatusDto] }) items!: TerminalStatusDto[];
-  @ApiProperty({ type: PageInfo }) page!: PageInfo;
+  @ApiProperty({ type: [TerminalStatusDto], description: 'Matching terminals, flattened across UAPs' })
+  items!: TerminalStatusDto[];
+  @ApiProperty({ type: PageInfo, description: 'Paging' }) page!: PageInfo;
 }
