@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import type { Span } from '@opentelemetry/api';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server } from 'node:http';
@@ -17,6 +18,7 @@ import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
 import { buildOpenApiDocument, setupDocs } from './docs';
 import { MetricsService } from './metrics/metrics.service';
+import { Tracing } from './tracing/tracing';
 import { wantsCacheBypass } from './status-cache/status-read.interceptor';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -25,6 +27,13 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 export interface CreateAppOptions {
   /** Where JSON log lines go; stdout when absent. */
   logStream?: NodeJS.WritableStream;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's server span (ended with the response). */
+    span?: Span;
+  }
 }
 
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
@@ -55,6 +64,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.enableShutdownHooks();
 
   const metrics = app.get(MetricsService);
+  const tracing = app.get(Tracing);
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodyParser(fastify, BODY_LIMIT_BYTES);
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
@@ -62,10 +72,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     if (request.raw.httpVersion === '1.1' && !request.headers.host) {
       return sendProblem(request, reply, new AppError(ErrorCode.BAD_REQUEST, 'HTTP/1.1 requests need a Host header'));
     }
+    request.span = tracing.startRequest(
+      `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+      request.headers,
+    );
     // Everything after this hook (guards, handlers, upstream calls) runs inside the request scope.
     requestScopeStorage.run(
       {
         requestId: request.id,
+        span: request.span,
         acceptLanguage: parseAcceptLanguage(request.headers['accept-language']),
         cacheBypass: wantsCacheBypass(request.headers['cache-control']),
       },
@@ -81,6 +96,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     const route = request.routeOptions.url;
     const status = reply.statusCode;
     const labels = { method: request.method, route: route ?? 'unmatched', status: String(status) };
+    if (request.span) tracing.end(request.span, status, status >= 500);
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     if (route !== '/health/live' && route !== '/metrics') {

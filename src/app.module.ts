@@ -8,6 +8,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
 import { RedisModule } from './redis/redis.module';
 import { StatusCacheModule } from './status-cache/status-cache.module';
+import { TracingModule } from './tracing/tracing.module';
 import { WatchModule } from './watch/watch.module';
 import { UpstreamCoreModule } from './upstream/upstream-core.module';
 
@@ -20,6 +21,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         RedisModule,
         MetricsModule,
+        TracingModule,
         UpstreamCoreModule,
         StatusCacheModule,
         WatchModule,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Span } from '@opentelemetry/api';
 import type { CacheRecord } from '../status-cache/status-cache';
 
 export type AcceptLanguage = 'en-US' | 'zh-CN';
@@ -11,6 +12,8 @@ export interface RequestScope {
   cacheBypass?: boolean;
   /** How the status cache answered this request, for Age and Cache-Status. */
   cache?: CacheRecord;
+  /** The request's server span: upstream calls are its children. */
+  span?: Span;
 }
 
 /**
@@ -28,6 +31,10 @@ export class RequestContext {
 
   get acceptLanguage(): AcceptLanguage | undefined {
     return requestScopeStorage.getStore()?.acceptLanguage;
+  }
+
+  get span(): Span | undefined {
+    return requestScopeStorage.getStore()?.span;
   }
 }
 

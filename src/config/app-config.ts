@@ -24,6 +24,8 @@ export interface AppConfig {
   upstreamTimeoutMs: number;
   /** Freshness of the shared status cache; 0 = off. */
   statusCacheTtlMs: number;
+  /** OTLP/HTTP endpoint for traces; undefined = not exported. */
+  otlpEndpoint?: string;
   /** Watch streams: shared poll interval and open streams per API key. */
   statusPollIntervalMs: number;
   streamsPerKey: number;
@@ -65,6 +67,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'cgw:',
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS ?? 10_000,
     statusCacheTtlMs: env.STATUS_CACHE_TTL_MS ?? 2000,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     statusPollIntervalMs: env.STATUS_POLL_INTERVAL_MS ?? 5000,
     streamsPerKey: env.STREAMS_PER_KEY ?? 20,
     logLevel: env.LOG_LEVEL ?? 'info',

@@ -72,6 +72,12 @@ export class Environment {
   @Max(120_000)
   UPSTREAM_TIMEOUT_MS?: number;
 
+  /** OTLP/HTTP collector base URL; spans are exported only when set. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl(HTTP_URL)
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
   /** How often all replicas together poll each watched item. */
   @Transform(toInt)
   @IsOptional()

@@ -90,6 +90,7 @@ export async function simulate(
   injector.seen.push({
     requestId: header('x-request-id'),
     acceptLanguage: header('accept-language'),
+    traceparent: header('traceparent'),
     path: request.url,
   });
   if (injector.seen.length > 1000) injector.seen.shift();

@@ -37,7 +37,7 @@ export class FaultInjector {
   latencyMs: number;
   counters: FamilyCounters = FaultInjector.zero();
   /** Request ids and languages the upstream received, newest last (tests check forwarding). */
-  seen: { requestId?: string; acceptLanguage?: string; path: string }[] = [];
+  seen: { requestId?: string; acceptLanguage?: string; traceparent?: string; path: string }[] = [];
   private faults: Fault[] = [];
 
   constructor(latencyMs: number) {

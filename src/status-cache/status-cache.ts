@@ -73,7 +73,7 @@ export class StatusCache {
         return cached.value;
       }
     }
-    const entry = (await this.flight(route, key, fetch)) as Entry<T>;
+    const entry = (await this.flight(route, key, fetch, !bypass)) as Entry<T>;
     this.record(route, bypass ? 'bypass' : 'miss', entry.at);
     return entry.value;
   }
@@ -107,18 +107,23 @@ export class StatusCache {
   }
 
   /** One flight per key in this process; across replicas, the fetch lock. */
-  private flight<T>(route: string, key: string, fetch: () => Promise<T>): Promise<Entry<unknown>> {
+  private flight<T>(route: string, key: string, fetch: () => Promise<T>, recheck: boolean): Promise<Entry<unknown>> {
     let pending = this.inflight.get(key);
     if (pending) {
       this.metrics.statusCache.inc({ route, outcome: 'coalesced' });
       return pending;
     }
-    pending = this.fetchShared(route, key, fetch).finally(() => this.inflight.delete(key));
+    pending = this.fetchShared(route, key, fetch, recheck).finally(() => this.inflight.delete(key));
     this.inflight.set(key, pending);
     return pending;
   }
 
-  private async fetchShared<T>(route: string, key: string, fetch: () => Promise<T>): Promise<Entry<T>> {
+  private async fetchShared<T>(
+    route: string,
+    key: string,
+    fetch: () => Promise<T>,
+    recheck: boolean,
+  ): Promise<Entry<T>> {
     const lockKey = `${key}:fetching`;
     const owner = randomUUID();
     let locked: boolean;
@@ -134,6 +139,9 @@ export class StatusCache {
       return this.fetchEntry(fetch); // the holder failed or took too long: fetch ourselves
     }
     try {
+      // Another replica may have stored it between our miss and our lock (it held the lock then).
+      const stored = recheck ? await this.get<T>(key) : undefined;
+      if (stored) return stored;
       const entry = await this.fetchEntry(fetch);
       await this.set(key, entry);
       return entry;

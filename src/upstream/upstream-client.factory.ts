@@ -4,6 +4,7 @@ import { RequestContext } from '../common/request-context';
 import { APP_CONFIG } from '../config/app-config.token';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { Tracing } from '../tracing/tracing';
 import { CircuitRegistry } from './circuit-registry';
 import { UpstreamResilience } from './resilience';
 import { UpstreamHttpClient } from './upstream-http.client';
@@ -26,6 +27,7 @@ export class UpstreamClientFactory implements OnApplicationShutdown {
     private readonly metrics: MetricsService,
     private readonly context: RequestContext,
     private readonly circuits: CircuitRegistry,
+    private readonly tracing: Tracing,
   ) {}
 
   /** The pool and policies of one configured family (called once, by the family's client). */
@@ -39,6 +41,7 @@ export class UpstreamClientFactory implements OnApplicationShutdown {
       { service, baseUrl: settings.baseUrl, ca: settings.ca, timeoutMs, describeError },
       this.metrics,
       this.context,
+      this.tracing,
     );
     const resilience = new UpstreamResilience({ service, timeoutMs, ...this.config.circuit }, this.metrics);
     this.circuits.register(service, () => resilience.state);

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { AppError, UpstreamDetail, UpstreamService } from '../common/errors/app-error';
 import type { RequestContext } from '../common/request-context';
 import type { MetricsService } from '../metrics/metrics.service';
+import type { Tracing } from '../tracing/tracing';
 import { upstreamMalformed, upstreamTimeout, upstreamUnavailable } from './upstream-failure';
 
 export interface UpstreamRequest {
@@ -61,6 +62,7 @@ export class UpstreamHttpClient {
     private readonly options: UpstreamHttpOptions,
     private readonly metrics: MetricsService,
     private readonly context: RequestContext,
+    private readonly tracing: Tracing,
   ) {
     const url = new URL(options.baseUrl);
     this.service = options.service;
@@ -79,8 +81,18 @@ export class UpstreamHttpClient {
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const started = process.hrtime.bigint();
     let outcome = 'error';
+    let status: number | undefined;
+    const span = this.tracing.startUpstream(`${this.service} ${req.operation}`, this.context.span, {
+      'comms_gateway.upstream.service': this.service,
+      'comms_gateway.upstream.operation': req.operation,
+      'server.address': this.host,
+    });
     try {
-      const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+      const headers: Record<string, string> = {
+        accept: 'application/json',
+        ...req.headers,
+        ...this.tracing.headersFor(span),
+      };
       const requestId = this.context.requestId;
       if (requestId) headers['x-request-id'] = requestId;
       const language = this.context.acceptLanguage;
@@ -95,6 +107,7 @@ export class UpstreamHttpClient {
         signal: req.signal,
       });
       const text = await res.body.text();
+      status = res.statusCode;
       outcome = res.statusCode >= 500 ? 'http_5xx' : res.statusCode >= 400 ? 'http_4xx' : 'ok';
       if (res.statusCode >= 500) {
         throw upstreamUnavailable(
@@ -108,6 +121,7 @@ export class UpstreamHttpClient {
     } catch (err) {
       throw this.classify(err, (o) => (outcome = o));
     } finally {
+      this.tracing.end(span, status, outcome !== 'ok' && outcome !== 'http_4xx');
       this.metrics.upstreamDuration.observe(
         { service: this.service, operation: req.operation, outcome },
         Number(process.hrtime.bigint() - started) / 1e9,
