@@ -1,14 +1,16 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { LightMyRequestResponse } from 'fastify';
 import { readFileSync } from 'node:fs';
+import { get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { OpenAPIBackend, type Operation } from 'openapi-backend';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { FAMILIES, type FamilyId } from '../src/families/registry';
 import { REDIS } from '../src/redis/redis.module';
 import type { Fault } from '../src/sandbox/fault-injector';
-import { json, KEYS, startGateway, TestGateway, dropPrefix } from './support/gateway';
+import { sandboxEnvironment } from '../src/sandbox/upstream-sandbox';
+import { json, KEYS, startGateway, TestGateway, dropPrefix, REDIS_URL } from './support/gateway';
 import { startStack, TestStack } from './support/stack';
 
 /**
@@ -23,12 +25,21 @@ import { startStack, TestStack } from './support/stack';
  *
  * Chosen over Prism: @stoplight/prism-http now requires Node >= 24 and would only proxy; this runs
  * in-process with Fastify's inject, offline, and fails on undocumented statuses and headers too.
+ * An endless event stream cannot go through inject: its 200 is read over a real socket (status,
+ * headers and the first event, then the socket is dropped) and checked in exactly the same way.
  */
 
 const SPEC_PATH = join(__dirname, '..', 'openapi', 'openapi.json');
 const SPEC = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as Record<string, unknown>;
 /** Transport headers no operation documents. */
-const TRANSPORT_HEADERS = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive']);
+const TRANSPORT_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'date',
+  'connection',
+  'keep-alive',
+]);
 /** Documented statuses no request here can cause, and why. */
 const UNREACHABLE: Record<number, string> = {
   500: 'INTERNAL: only an unexpected bug produces it; documented on every operation for clients',
@@ -55,6 +66,97 @@ interface Case {
   code?: string;
   /** A fault for one family's sandbox, injected just before the request. */
   fault?: { family: FamilyId } & Omit<Fault, 'target'>;
+  /** Sends If-None-Match made from the ETag of the previous response (a conditional request). */
+  ifNoneMatch?: (previousETag: string) => string;
+  /** Response header values this case expects (undefined: the header is absent). */
+  expectHeaders?: Record<string, string | undefined>;
+  /** An event stream: sent over a real socket, read up to its first event, then dropped. */
+  overSocket?: boolean;
+}
+
+/** A response as both paths see it (inject, or a real socket's head and first event). */
+interface Answer {
+  statusCode: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: string;
+}
+
+const FIRST_EVENT_TIMEOUT_MS = 5000;
+/** The events a stream's 200 describes. */
+const STREAM_EVENTS = new Set(['status', 'missing', 'problem']);
+
+/**
+ * A stream's body as its 200 describes it: comment blocks, and events of `id: <n>`, a described
+ * `event` and one line of JSON `data`; complete blocks, at least one event.
+ */
+function eventStreamErrors(body: string): string[] {
+  const errors: string[] = [];
+  const blocks = body.split('\n\n');
+  if (blocks.pop() !== '') errors.push('the stream ends inside a block');
+  let events = 0;
+  for (const block of blocks) {
+    const lines = block.split('\n');
+    if (lines.every((line) => line.startsWith(':'))) continue;
+    events++;
+    const [id, event, data, ...rest] = lines;
+    const name = event?.match(/^event: (\w+)$/)?.[1];
+    if (!/^id: [1-9]\d*$/.test(id ?? '') || !name || !data?.startsWith('data: ') || rest.length > 0) {
+      errors.push(`an event block is not id, event and data: ${JSON.stringify(block.slice(0, 200))}`);
+      continue;
+    }
+    if (!STREAM_EVENTS.has(name)) errors.push(`event ${name} is not described`);
+    try {
+      JSON.parse(data.slice('data: '.length));
+    } catch {
+      errors.push(`the data of event ${id} is not JSON`);
+    }
+  }
+  if (events === 0) errors.push('no event in the stream');
+  return errors;
+}
+
+/** The gateway's address, listening on an ephemeral port from the first call on. */
+async function baseUrl(gw: TestGateway): Promise<string> {
+  const server = gw.app.getHttpServer() as Server;
+  if (!server.listening) await gw.app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * A GET over a real socket: the status, the headers and the body up to the end of its first
+ * event block (a stream) or its end (anything else); then the socket is destroyed.
+ */
+async function getOverSocket(gw: TestGateway, url: string, headers: Record<string, string>): Promise<Answer> {
+  const base = await baseUrl(gw);
+  return new Promise<Answer>((resolve, reject) => {
+    const req = get(`${base}${url}`, { headers }, (res) => {
+      let body = '';
+      const done = (text: string) => {
+        clearTimeout(timer);
+        req.destroy();
+        resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: text });
+      };
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        let end = 0;
+        for (let at = body.indexOf('\n\n'); at >= 0; at = body.indexOf('\n\n', end)) {
+          const block = body.slice(end, at);
+          end = at + 2;
+          if (block.split('\n').some((line) => line.startsWith('event:'))) return done(body.slice(0, end));
+        }
+      });
+      res.on('end', () => done(body));
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`GET ${url}: no event within ${FIRST_EVENT_TIMEOUT_MS} ms`));
+    }, FIRST_EVENT_TIMEOUT_MS);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
 }
 
 type Validator = { validate: ValidateFunction; schema: object };
@@ -85,6 +187,8 @@ class Conformance {
   /** operationId -> statuses seen. */
   readonly covered = new Map<string, Set<number>>();
   readonly failures: string[] = [];
+  /** The ETag of the last response (for `ifNoneMatch`). */
+  private lastETag?: string;
 
   constructor() {
     this.api = new OpenAPIBackend({
@@ -115,11 +219,16 @@ class Conformance {
     return v;
   }
 
-  async replay(gw: TestGateway, c: Case, stack?: TestStack): Promise<LightMyRequestResponse> {
+  async replay(gw: TestGateway, c: Case, stack?: TestStack): Promise<Answer> {
     const method = c.method ?? 'GET';
+    const where = `${c.name} (${method} ${c.url})`;
     const headers: Record<string, string> = { ...c.headers };
     const key = c.key === undefined ? 'all' : c.key;
     if (key !== null) headers['x-api-key'] = typeof key === 'object' ? key.literal : KEYS[key];
+    if (c.ifNoneMatch) {
+      if (!this.lastETag) throw new Error(`${where}: the previous response has no ETag`);
+      headers['if-none-match'] = c.ifNoneMatch(this.lastETag);
+    }
     let payload: string | undefined;
     if (c.raw !== undefined || c.body !== undefined) {
       payload = c.raw ?? JSON.stringify(c.body);
@@ -130,7 +239,6 @@ class Conformance {
     // The request, as the document sees it.
     const request = { method, path, query, headers, body: c.raw ?? c.body };
     const operation = this.api.router.matchOperation(request);
-    const where = `${c.name} (${method} ${c.url})`;
     if (!operation) throw new Error(`${where}: no operation of the document matches`);
     const specErrors = this.requestErrors(request, operation, headers['content-type']);
     const specValid = specErrors.length === 0;
@@ -143,12 +251,22 @@ class Conformance {
       stack!.sandbox[family].injector.reset();
       stack!.sandbox[family].injector.inject({ ...fault, target: 'business' });
     }
-    const res = await gw.app.inject({ method, url: c.url, headers, ...(payload !== undefined ? { payload } : {}) });
+    if (c.overSocket && (method !== 'GET' || payload !== undefined))
+      throw new Error(`${where}: only GETs over a socket`);
+    const res: Answer = c.overSocket
+      ? await getOverSocket(gw, c.url, headers)
+      : await gw.app.inject({ method, url: c.url, headers, ...(payload !== undefined ? { payload } : {}) });
     if (c.fault) stack!.sandbox[c.fault.family].injector.reset();
+    const etag = res.headers.etag;
+    this.lastETag = typeof etag === 'string' ? etag : undefined;
 
     for (const problem of this.responseErrors(res, operation, path)) this.failures.push(`${where}: ${problem}`);
     if (res.statusCode !== c.status) this.failures.push(`${where}: status ${res.statusCode}, expected ${c.status}`);
     if (c.code && json(res).code !== c.code) this.failures.push(`${where}: code ${json(res).code}, expected ${c.code}`);
+    for (const [name, expected] of Object.entries(c.expectHeaders ?? {})) {
+      const actual = res.headers[name];
+      if (actual !== expected) this.failures.push(`${where}: header ${name} ${String(actual)}, expected ${expected}`);
+    }
     if (!specValid && res.statusCode < 400 && !c.lenient) {
       this.failures.push(`${where}: the gateway accepted what the spec rejects`);
     }
@@ -176,7 +294,7 @@ class Conformance {
     return errors;
   }
 
-  private responseErrors(res: LightMyRequestResponse, operation: Operation, path: string): string[] {
+  private responseErrors(res: Answer, operation: Operation, path: string): string[] {
     const errors: string[] = [];
     const documented = operation.responses?.[String(res.statusCode)] as
       | {
@@ -185,26 +303,7 @@ class Conformance {
         }
       | undefined;
     if (!documented) return [`status ${res.statusCode} is not documented (body ${res.body.slice(0, 200)})`];
-
-    // Headers: each one documented (or transport), each documented one valid, required ones present.
-    const docHeaders = new Map(Object.entries(documented.headers ?? {}).map(([n, h]) => [n.toLowerCase(), h]));
-    for (const [name, value] of Object.entries(res.headers)) {
-      if (TRANSPORT_HEADERS.has(name)) continue;
-      const header = docHeaders.get(name);
-      if (!header) {
-        errors.push(`header ${name} is not documented for ${res.statusCode}`);
-        continue;
-      }
-      const text = String(value);
-      const typed = (header.schema as { type?: string }).type;
-      const parsed = (typed === 'integer' || typed === 'number') && /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
-      const { validate } = this.validator(header.schema);
-      if (!validate(parsed))
-        errors.push(`header ${name}: ${JSON.stringify(value)} ${this.ajv.errorsText(validate.errors)}`);
-    }
-    for (const [name, header] of docHeaders) {
-      if (header.required && res.headers[name] === undefined) errors.push(`required header ${name} is missing`);
-    }
+    errors.push(...this.headerErrors(res, documented.headers ?? {}));
 
     // Body: a documented media type, and a body its schema accepts.
     const contentType = String(res.headers['content-type'] ?? '');
@@ -225,12 +324,37 @@ class Conformance {
     }
     const { validate } = this.validator(entry.schema);
     if (!validate(body)) errors.push(`body: ${this.ajv.errorsText(validate.errors)} in ${res.body.slice(0, 300)}`);
+    if (media === 'text/event-stream') errors.push(...eventStreamErrors(res.body));
     if (media === 'application/problem+json') {
       const problem = body as { code?: string; instance?: string; requestId?: string };
       const codes = Object.values(entry.examples ?? {}).map((e) => e.value.code);
       if (!codes.includes(problem.code!)) errors.push(`code ${problem.code} is not documented for ${res.statusCode}`);
       if (problem.instance !== path) errors.push(`instance ${problem.instance} is not the request path ${path}`);
       if (problem.requestId !== res.headers['x-request-id']) errors.push(`requestId differs from X-Request-Id`);
+    }
+    return errors;
+  }
+
+  /** Each header documented (or transport), each documented one valid, the required ones present. */
+  private headerErrors(res: Answer, documented: Record<string, { required?: boolean; schema: object }>): string[] {
+    const errors: string[] = [];
+    const docHeaders = new Map(Object.entries(documented).map(([n, h]) => [n.toLowerCase(), h]));
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (TRANSPORT_HEADERS.has(name)) continue;
+      const header = docHeaders.get(name);
+      if (!header) {
+        errors.push(`header ${name} is not documented for ${res.statusCode}`);
+        continue;
+      }
+      const text = String(value);
+      const typed = (header.schema as { type?: string }).type;
+      const parsed = (typed === 'integer' || typed === 'number') && /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+      const { validate } = this.validator(header.schema);
+      if (!validate(parsed))
+        errors.push(`header ${name}: ${JSON.stringify(value)} ${this.ajv.errorsText(validate.errors)}`);
+    }
+    for (const [name, header] of docHeaders) {
+      if (header.required && res.headers[name] === undefined) errors.push(`required header ${name} is missing`);
     }
     return errors;
   }
@@ -243,6 +367,33 @@ const TERMINALS = '/v1/contact-center/terminals?eid=87800001';
 const SOFTPHONES = '/v1/contact-center/softphones';
 const CALL = '/v1/contact-center/calls/645735364434067472';
 const HUGE = { numbers: ['+991116173901'], padding: 'x'.repeat(70 * 1024) };
+const MEETING_STREAM = '/v1/meeting/terminals/statuses/stream?numbers=%2B991116173901,%2B10000000000';
+const CC_STREAM = '/v1/contact-center/terminals/stream?eid=87800001';
+/** An ended call: its stream sends one event and ends by itself, so inject can read it whole. */
+const CALL_STREAM = '/v1/contact-center/calls/645735364434067472/stream';
+
+/** Conditional and cache-bypassing requests, after a 200 of the same status read. */
+function conditional(c: Case): Case[] {
+  return [
+    { ...c, name: `${c.name}, unchanged (If-None-Match)`, ifNoneMatch: (tag) => tag, status: 304 },
+    {
+      ...c,
+      name: `${c.name}, unchanged (weak If-None-Match in a list)`,
+      ifNoneMatch: (tag) => `"stale", W/${tag}`,
+      status: 304,
+    },
+    { ...c, name: `${c.name}, If-None-Match *`, headers: { 'if-none-match': '*' }, status: 304 },
+    { ...c, name: `${c.name}, stale If-None-Match`, headers: { 'if-none-match': '"stale"' }, status: 200 },
+    {
+      ...c,
+      name: `${c.name}, bypassing the cache`,
+      headers: { 'cache-control': 'no-cache' },
+      status: 200,
+      // This gateway runs with the cache off (STATUS_CACHE_TTL_MS=0): every read is a miss.
+      expectHeaders: { 'cache-control': 'private, no-cache', 'cache-status': 'comms-gateway; fwd=miss' },
+    },
+  ];
+}
 
 /** A valid request of every authenticated operation (for 401, 429 and 503). */
 const VALID: Case[] = [
@@ -255,6 +406,12 @@ const VALID: Case[] = [
   { name: 'call', url: CALL, status: 200 },
 ];
 const UPSTREAM_VALID = VALID.filter((c) => c.url !== '/v1/me');
+/** A valid request of every stream operation (for the problems before a stream starts). */
+const STREAMS: Case[] = [
+  { name: 'meeting stream', url: MEETING_STREAM, status: 200 },
+  { name: 'cc terminals stream', url: CC_STREAM, status: 200 },
+  { name: 'call stream', url: CALL_STREAM, status: 200 },
+];
 
 /** Upstream failures, per family and per operation: 502 (5xx, garbage), 504 (hang), 422 (Meeting 400). */
 function upstreamFaults(c: Case, family: FamilyId, idempotent: boolean): Case[] {
@@ -308,6 +465,22 @@ const MAIN_CASES: Case[] = [
 
   // Meeting terminal status
   { name: 'meeting status', url: STATUS, headers: { 'accept-language': 'zh-CN' }, status: 200 },
+  ...conditional({ name: 'meeting status', url: STATUS, status: 200 }),
+  {
+    name: 'meeting status, max-age=0',
+    url: STATUS,
+    headers: { 'cache-control': 'max-age=0' },
+    status: 200,
+    expectHeaders: { 'cache-status': 'comms-gateway; fwd=miss' },
+  },
+  {
+    name: 'meeting status, If-None-Match not an entity tag (spec refuses, gateway answers in full)',
+    url: STATUS,
+    headers: { 'if-none-match': 'no-quotes' },
+    specValid: false,
+    lenient: 'an If-None-Match that is no list of entity tags matches nothing: the read is answered in full',
+    status: 200,
+  },
   {
     name: 'meeting status, unknown',
     url: '/v1/meeting/terminals/%2B10000000000/status',
@@ -339,6 +512,13 @@ const MAIN_CASES: Case[] = [
     body: { numbers: ['+991116173901', '+991116173902', '+10000000000'] },
     status: 200,
   },
+  ...conditional({
+    name: 'meeting statuses',
+    method: 'POST',
+    url: STATUSES,
+    body: { numbers: ['+991116173901', '+991116173902', '+10000000000'] },
+    status: 200,
+  }),
   {
     name: 'statuses, empty',
     method: 'POST',
@@ -574,6 +754,7 @@ const MAIN_CASES: Case[] = [
 
   // CC-CMS terminals
   { name: 'cc terminals', url: TERMINALS, headers: { 'accept-language': 'en-US' }, status: 200 },
+  ...conditional({ name: 'cc terminals', url: TERMINALS, status: 200 }),
   {
     name: 'cc terminals, wildcard and paging',
     url: '/v1/contact-center/terminals?eid=8780*&limit=5&offset=0&callCenterId=1',
@@ -641,7 +822,13 @@ const MAIN_CASES: Case[] = [
 
   // CC-Management softphones
   { name: 'softphones', url: `${SOFTPHONES}?limit=100&offset=100`, status: 200 },
-  { name: 'softphones with credentials', url: `${SOFTPHONES}?include=credentials&limit=5`, status: 200 },
+  ...conditional({ name: 'softphones', url: `${SOFTPHONES}?limit=100&offset=100`, status: 200 }),
+  {
+    name: 'softphones with credentials (never cached: no cache headers)',
+    url: `${SOFTPHONES}?include=credentials&limit=5`,
+    status: 200,
+    expectHeaders: { etag: undefined, 'cache-control': undefined, age: undefined, 'cache-status': undefined },
+  },
   {
     name: 'softphones, credentials without scope',
     url: `${SOFTPHONES}?include=credentials`,
@@ -668,6 +855,7 @@ const MAIN_CASES: Case[] = [
 
   // CC-Management calls
   { name: 'call', url: CALL, status: 200 },
+  ...conditional({ name: 'call', url: CALL, status: 200 }),
   { name: 'call, ended', url: '/v1/contact-center/calls/645735364434067473', status: 200 },
   { name: 'call, unknown', url: '/v1/contact-center/calls/1', status: 404, code: 'NOT_FOUND' },
   {
@@ -680,8 +868,57 @@ const MAIN_CASES: Case[] = [
   { name: 'call without scope', url: CALL, key: 'none', status: 403, code: 'FORBIDDEN' },
   ...upstreamFaults({ name: 'call', url: CALL, status: 0 }, 'cc-management', true),
 
+  // Watch streams: the 200 over a real socket (an ended call's stream ends by itself, so inject
+  // reads it too), the problems before a stream starts through inject.
+  { name: 'meeting stream', url: MEETING_STREAM, overSocket: true, status: 200 },
+  { name: 'cc terminals stream', url: CC_STREAM, overSocket: true, status: 200 },
+  { name: 'call stream (ended call)', url: CALL_STREAM, status: 200 },
+  { name: 'call stream over a socket (ended call)', url: CALL_STREAM, overSocket: true, status: 200 },
+  {
+    name: 'meeting stream, no numbers',
+    url: '/v1/meeting/terminals/statuses/stream',
+    specValid: false,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'meeting stream, duplicate numbers',
+    url: '/v1/meeting/terminals/statuses/stream?numbers=%2B1,%2B1',
+    specValid: false,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'cc terminals stream, no eid',
+    url: '/v1/contact-center/terminals/stream',
+    specValid: false,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'cc terminals stream, wildcard too early',
+    url: '/v1/contact-center/terminals/stream?eid=87*',
+    stricter: 'the literal-prefix minimum is configuration (CCMS_EID_MIN_LITERAL_PREFIX), described in words only',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'call stream, not digits',
+    url: '/v1/contact-center/calls/abc/stream',
+    specValid: false,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  ...STREAMS.map((c): Case => ({ ...c, name: `${c.name} without scope`, key: 'none', status: 403, code: 'FORBIDDEN' })),
+
   // No key on every authenticated operation.
-  ...VALID.map((c): Case => ({ ...c, name: `${c.name} without key`, key: null, status: 401, code: 'UNAUTHENTICATED' })),
+  ...[...VALID, ...STREAMS].map((c): Case => ({
+    ...c,
+    name: `${c.name} without key`,
+    key: null,
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  })),
 ];
 
 describe('OpenAPI conformance: every operation replayed and validated against openapi/openapi.json', () => {
@@ -711,7 +948,7 @@ describe('OpenAPI conformance: every operation replayed and validated against op
     const gw = await startGateway({ RATE_LIMIT_PER_MINUTE: '1' });
     try {
       await conformance.replay(gw, { name: 'first request of the minute', url: '/v1/me', status: 200 });
-      for (const c of VALID) {
+      for (const c of [...VALID, ...STREAMS]) {
         await conformance.replay(gw, { ...c, name: `${c.name}, over the limit`, status: 429, code: 'RATE_LIMITED' });
       }
     } finally {
@@ -732,8 +969,103 @@ describe('OpenAPI conformance: every operation replayed and validated against op
           code: 'UPSTREAM_UNAVAILABLE',
         });
       }
+      // Its eid rule is a CC-CMS setting: this stream cannot start (the others report problem events).
+      await conformance.replay(gw, {
+        name: 'cc terminals stream, not configured',
+        url: CC_STREAM,
+        status: 503,
+        code: 'UPSTREAM_UNAVAILABLE',
+      });
       gw.app.get<symbol, Redis>(REDIS).disconnect();
       await conformance.replay(gw, { name: 'readiness without Redis', url: '/health/ready', key: null, status: 503 });
+    } finally {
+      await gw.close();
+      await dropPrefix(gw.prefix);
+    }
+    expect(conformance.failures).toEqual([]);
+  });
+
+  it('conforms when a stream cannot start: STREAMS_PER_KEY reached (429), stream registry gone (503)', async () => {
+    const gw = await startGateway({ ...sandboxEnvironment(stack.sandbox), STREAMS_PER_KEY: '1' });
+    const redis = new Redis(REDIS_URL);
+    try {
+      // A stream of the same key held open on another replica: its slot lasts another minute.
+      await redis.zadd(`${gw.prefix}watch:streams:all`, Date.now() + 60_000, 'held-by-another-replica');
+      for (const c of STREAMS) {
+        await conformance.replay(gw, {
+          ...c,
+          name: `${c.name}, one stream too many`,
+          status: 429,
+          code: 'RATE_LIMITED',
+        });
+      }
+      gw.app.get<symbol, Redis>(REDIS).disconnect();
+      for (const c of STREAMS) {
+        await conformance.replay(gw, {
+          ...c,
+          name: `${c.name} without the stream registry`,
+          status: 503,
+          code: 'SERVICE_UNAVAILABLE',
+        });
+      }
+    } finally {
+      redis.disconnect();
+      await gw.close();
+      await dropPrefix(gw.prefix);
+    }
+    expect(conformance.failures).toEqual([]);
+  });
+
+  it('conforms with the status cache on: hits, bypasses and 304 from the cache', async () => {
+    const gw = await startGateway({ ...sandboxEnvironment(stack.sandbox), STATUS_CACHE_TTL_MS: '60000' });
+    const hit = { 'cache-status': 'comms-gateway; hit' };
+    const miss = { 'cache-status': 'comms-gateway; fwd=miss' };
+    const bypass = { 'cache-status': 'comms-gateway; fwd=request' };
+    const body = { numbers: ['+991116173901', '+10000000000'] };
+    const cases: Case[] = [
+      { name: 'meeting status, cold', url: STATUS, status: 200, expectHeaders: miss },
+      { name: 'meeting status, fresh', url: STATUS, status: 200, expectHeaders: hit },
+      {
+        name: 'meeting status, fresh and unchanged',
+        url: STATUS,
+        ifNoneMatch: (t) => t,
+        status: 304,
+        expectHeaders: hit,
+      },
+      {
+        name: 'meeting status, no-cache',
+        url: STATUS,
+        headers: { 'cache-control': 'no-cache' },
+        status: 200,
+        expectHeaders: bypass,
+      },
+      { name: 'meeting statuses, cold', method: 'POST', url: STATUSES, body, status: 200, expectHeaders: miss },
+      { name: 'meeting statuses, fresh', method: 'POST', url: STATUSES, body, status: 200, expectHeaders: hit },
+      {
+        name: 'meeting statuses, max-age=0 and unchanged',
+        method: 'POST',
+        url: STATUSES,
+        body,
+        headers: { 'cache-control': 'max-age=0' },
+        ifNoneMatch: (t) => t,
+        status: 304,
+        expectHeaders: bypass,
+      },
+      { name: 'cc terminals, cold', url: TERMINALS, status: 200, expectHeaders: miss },
+      { name: 'cc terminals, fresh', url: TERMINALS, status: 200, expectHeaders: hit },
+      { name: 'softphones, cold', url: SOFTPHONES, status: 200, expectHeaders: miss },
+      {
+        name: 'softphones, fresh and unchanged',
+        url: SOFTPHONES,
+        ifNoneMatch: (t) => t,
+        status: 304,
+        expectHeaders: hit,
+      },
+      { name: 'call, cold', url: CALL, status: 200, expectHeaders: miss },
+      { name: 'call, fresh', url: CALL, status: 200, expectHeaders: hit },
+    ];
+    try {
+      for (const c of cases) await conformance.replay(gw, c);
     } finally {
       await gw.close();
       await dropPrefix(gw.prefix);

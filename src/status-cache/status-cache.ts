@@ -83,7 +83,8 @@ export class StatusCache {
    * `fetchMissing` (still batched upstream), each then stored under its own key.
    */
   async readMany<T>(route: string, keys: string[], fetchMissing: (missing: number[]) => Promise<T[]>): Promise<T[]> {
-    const bypass = requestScopeStorage.getStore()?.cacheBypass === true;
+    // With the cache off there is nothing to bypass: every read is a miss, as in read().
+    const bypass = this.enabled && requestScopeStorage.getStore()?.cacheBypass === true;
     const found: (Entry<T> | undefined)[] =
       this.enabled && !bypass ? await this.getMany<T>(keys) : keys.map(() => undefined);
     const missing = found.flatMap((entry, i) => (entry ? [] : [i]));

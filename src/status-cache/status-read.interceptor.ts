@@ -4,18 +4,19 @@ import {
   ExecutionContext,
   Injectable,
   NestInterceptor,
+  SetMetadata,
   UseInterceptors,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { map, Observable } from 'rxjs';
 import { requestScopeStorage } from '../common/request-context';
-
-const CACHE_STATUS = {
-  hit: 'comms-gateway; hit',
-  miss: 'comms-gateway; fwd=miss',
-  bypass: 'comms-gateway; fwd=request',
-};
+import {
+  CACHE_STATUS,
+  STATUS_READ_CACHE_CONTROL,
+  STATUS_READ_KEY,
+  type StatusReadMetadata,
+} from '../common/status-read';
 
 /** JSON of the state without `observedAt`, at any depth: two reads of the same state tag alike. */
 function stateJson(body: unknown): string {
@@ -27,15 +28,16 @@ function stateETag(body: unknown): string {
   return `"${createHash('sha256').update(stateJson(body)).digest('base64url').slice(0, 27)}"`;
 }
 
+/** If-None-Match uses the weak comparison (RFC 9110): `W/"x"` matches `"x"` (proxies weaken tags). */
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
-  return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => tag.trim() === etag);
+  return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
 /**
  * Response headers of a status read: a strong ETag of the state (304 on If-None-Match), Age and
  * Cache-Status from what the status cache recorded, `Cache-Control: private, no-cache`. A read
- * the cache did not answer (softphones with credentials) keeps the default `no-store`.
+ * the cache did not answer (softphones with credentials) gets none of them.
  */
 @Injectable()
 class StatusReadInterceptor implements NestInterceptor {
@@ -50,7 +52,7 @@ class StatusReadInterceptor implements NestInterceptor {
         const etag = stateETag(body);
         reply
           .header('etag', etag)
-          .header('cache-control', 'private, no-cache')
+          .header('cache-control', STATUS_READ_CACHE_CONTROL)
           .header('age', String(Math.max(0, Math.floor((Date.now() - record.observedAtMs) / 1000))))
           .header('cache-status', CACHE_STATUS[record.outcome]);
         if (matches(request.headers['if-none-match'], etag)) {
@@ -63,8 +65,13 @@ class StatusReadInterceptor implements NestInterceptor {
   }
 }
 
-/** Marks a route as a status read (cache headers, ETag, conditional requests). */
-export const StatusRead = () => applyDecorators(UseInterceptors(StatusReadInterceptor));
+/**
+ * Marks a route as a status read (cache headers, ETag, conditional requests); the OpenAPI
+ * document reads the same mark. `uncachedWhen` says when the route bypasses the status cache
+ * and so answers without ETag, Age, Cache-Status and Cache-Control.
+ */
+export const StatusRead = (metadata: StatusReadMetadata = {}) =>
+  applyDecorators(SetMetadata(STATUS_READ_KEY, metadata), UseInterceptors(StatusReadInterceptor));
 
 /** `Cache-Control: no-cache` or `max-age=0` on the request: skip the cache for this request. */
 export function wantsCacheBypass(cacheControl: string | string[] | undefined): boolean {

@@ -2,6 +2,7 @@ import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces } from '@nestjs/swagger';
 import { ErrorCode } from '../common/errors/error-code';
 import { ProblemOutcome, UPSTREAM_KEY } from '../common/openapi/problem.dto';
+import { STREAM_HEADERS } from './sse-stream';
 
 const EXAMPLE =
   ': stream open\n\n' +
@@ -40,5 +41,17 @@ export const ApiEventStream = () =>
         '`missing` names a watched id its upstream does not know; `problem` reports a failed poll (the stream ' +
         'stays open); a `: keep-alive` comment comes at least every 15 s.',
       content: { 'text/event-stream': { schema: { type: 'string', example: EXAMPLE } } },
+      headers: {
+        'Cache-Control': {
+          description: 'The stream is never stored',
+          required: true,
+          schema: { type: 'string', enum: [STREAM_HEADERS['cache-control']] },
+        },
+        'X-Accel-Buffering': {
+          description: 'Asks an nginx proxy in front not to buffer the stream (such a proxy removes it)',
+          required: false,
+          schema: { type: 'string', enum: [STREAM_HEADERS['x-accel-buffering']] },
+        },
+      },
     }),
   );

@@ -3,6 +3,13 @@ import type { ServerResponse } from 'node:http';
 /** The keep-alive comment period: the contract promises one at least every 15 s. */
 const KEEP_ALIVE_MS = 15_000;
 
+/** Headers of every stream besides the request's own (documented by ApiEventStream). */
+export const STREAM_HEADERS = {
+  'cache-control': 'no-store',
+  // Tells nginx-style proxies not to buffer the stream.
+  'x-accel-buffering': 'no',
+} as const;
+
 /**
  * One Server-Sent Events response: numbered events, each `data` one line of JSON, and a
  * keep-alive comment so proxies and browsers keep the connection open.
@@ -20,10 +27,8 @@ export class SseStream {
     response.writeHead(200, {
       ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
       connection: 'keep-alive',
-      // Tells nginx-style proxies not to buffer the stream.
-      'x-accel-buffering': 'no',
+      ...STREAM_HEADERS,
     });
     response.write(': stream open\n\n');
     this.keepAlive = setInterval(() => this.comment('keep-alive'), KEEP_ALIVE_MS);

@@ -136,7 +136,10 @@ export class WatchHub implements OnModuleInit, BeforeApplicationShutdown {
     const streamId = randomUUID();
     await this.takeSlot(principal.name, streamId);
     try {
-      await Promise.race([this.subscribe(), sleep(2000).then(() => Promise.reject(new Error('subscribe timed out')))]);
+      await Promise.race([
+        this.subscribe(),
+        sleep(2000, undefined, { ref: false }).then(() => Promise.reject(new Error('subscribe timed out'))),
+      ]);
     } catch (err) {
       void this.redis.zrem(this.slotKey(principal.name), streamId).catch(() => undefined);
       throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The stream registry is unavailable; try again shortly.', {

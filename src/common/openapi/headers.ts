@@ -1,11 +1,16 @@
 import type { HeaderObject, ParameterObject } from '@nestjs/swagger';
 import type { AcceptLanguage } from '../request-context';
 import { SAFE_REQUEST_ID } from '../request-id';
+import { CACHE_STATUS, ETAG_PATTERN, STATUS_READ_CACHE_CONTROL } from '../status-read';
 
 /** The languages parseAcceptLanguage passes on to upstreams. */
 const ACCEPT_LANGUAGES = ['en-US', 'zh-CN'] as const satisfies readonly AcceptLanguage[];
 
 const REQUEST_ID_SCHEMA = { type: 'string', pattern: SAFE_REQUEST_ID.source, example: 'req-7f3a9c' } as const;
+
+/** An entity tag as RFC 9110 writes it (weak or strong). */
+const ENTITY_TAG = String.raw`(W/)?"[\x21\x23-\x7E]*"`;
+const EXAMPLE_ETAG = '"Yq3xkP0VtW8cJ2mN5rHdLs7aBfE"';
 
 /** `components.parameters`: request headers the API reads. */
 export const HEADER_PARAMETERS: Record<string, ParameterObject> = {
@@ -24,6 +29,28 @@ export const HEADER_PARAMETERS: Record<string, ParameterObject> = {
     required: false,
     description: 'Language of upstream messages; passed on to the upstream.',
     schema: { type: 'string', enum: [...ACCEPT_LANGUAGES] },
+  },
+  IfNoneMatch: {
+    name: 'If-None-Match',
+    in: 'header',
+    required: false,
+    description:
+      'The ETag of a status read the client holds (or `*`): while the state is still the same the answer is ' +
+      '304 with no body. Compared weakly, so `W/"..."` matches too.',
+    schema: {
+      type: 'string',
+      pattern: String.raw`^(\*|${ENTITY_TAG}([ \t]*,[ \t]*${ENTITY_TAG})*)$`,
+      example: EXAMPLE_ETAG,
+    },
+  },
+  CacheControl: {
+    name: 'Cache-Control',
+    in: 'header',
+    required: false,
+    description:
+      '`no-cache` or `max-age=0` skips the shared status cache for this request (the upstream is asked; the ' +
+      'answer still refreshes the cache). Other directives are ignored.',
+    schema: { type: 'string', pattern: String.raw`^[\x20-\x7E]+$`, example: 'no-cache' },
   },
 };
 
@@ -46,6 +73,29 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
     description: 'Seconds until the budget is full again',
     schema: { type: 'integer', format: 'int32', minimum: 1, example: 60 },
   },
+  ETag: {
+    description: 'Strong validator of the state (every field but observedAt); send it in If-None-Match to get 304',
+    required: true,
+    schema: { type: 'string', pattern: ETAG_PATTERN.source, example: EXAMPLE_ETAG },
+  },
+  'Cache-Control': {
+    description: 'A client may keep a status read, but revalidates it (If-None-Match) before each use',
+    required: true,
+    schema: { type: 'string', enum: [STATUS_READ_CACHE_CONTROL] },
+  },
+  Age: {
+    description: 'Whole seconds since the upstream was asked for the (oldest) state in the answer',
+    required: true,
+    schema: { type: 'integer', format: 'int32', minimum: 0, example: 1 },
+  },
+  'Cache-Status': {
+    description:
+      `How the shared status cache answered (RFC 9211): \`${CACHE_STATUS.hit}\` from the cache, ` +
+      `\`${CACHE_STATUS.miss}\` from the upstream, \`${CACHE_STATUS.bypass}\` from the upstream because the ` +
+      'request said `Cache-Control: no-cache` or `max-age=0`',
+    required: true,
+    schema: { type: 'string', enum: Object.values(CACHE_STATUS) },
+  },
   'Retry-After': {
     description: 'Seconds to wait before trying again',
     required: true,
@@ -54,3 +104,9 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
 };
 
 export const RATE_LIMIT_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] as const;
+
+/** Response headers of a status read (200 and 304). */
+export const STATUS_READ_HEADERS = ['ETag', 'Cache-Control', 'Age', 'Cache-Status'] as const;
+
+/** Request headers of a status read (`components.parameters`). */
+export const STATUS_READ_PARAMETERS = ['IfNoneMatch', 'CacheControl'] as const;

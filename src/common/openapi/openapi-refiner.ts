@@ -11,6 +11,7 @@ import type {
   ParameterObject,
   ReferenceObject,
   ResponseObject,
+  ResponsesObject,
   SchemaObject,
 } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
@@ -19,7 +20,14 @@ import { validateSync } from 'class-validator';
 import { PUBLIC_KEY, SCOPES_KEY } from '../../auth/principal';
 import { ERROR_SHAPES, ErrorCode, problemType } from '../errors/error-code';
 import { flattenValidationErrors } from '../validation';
-import { HEADER_PARAMETERS, RATE_LIMIT_HEADERS, RESPONSE_HEADERS } from './headers';
+import { STATUS_READ_KEY, type StatusReadMetadata } from '../status-read';
+import {
+  HEADER_PARAMETERS,
+  RATE_LIMIT_HEADERS,
+  RESPONSE_HEADERS,
+  STATUS_READ_HEADERS,
+  STATUS_READ_PARAMETERS,
+} from './headers';
 import {
   AUTHENTICATED_PROBLEMS,
   BODY_PROBLEMS,
@@ -45,7 +53,9 @@ import { ClassRef, ClassRules, hasValidationRules, PropertyRules, validationRule
  *   scoped, body, validated input, upstream family) plus its own @ApiProblems, each status with a
  *   description and one example per code whose `instance` is this operation's path;
  * - request headers (X-Request-Id, Accept-Language on upstream routes) and response headers
- *   (X-Request-Id, RateLimit-*, Retry-After).
+ *   (X-Request-Id, RateLimit-*, Retry-After);
+ * - status reads (@StatusRead) get their conditional-request and cache headers (If-None-Match,
+ *   Cache-Control; ETag, Cache-Control, Age, Cache-Status) and the 304 answer.
  */
 
 const EXAMPLE_REQUEST_ID = '5f0c7c4e-3a52-4a8a-9a57-1d3f4b1c2e10';
@@ -59,6 +69,7 @@ interface Route {
   isPublic: boolean;
   scopes: string[];
   upstream?: string;
+  statusRead?: StatusReadMetadata;
   problems: ProblemOutcome[];
   params?: ClassRef;
   query?: ClassRef;
@@ -140,6 +151,7 @@ function collectRoutes(app: INestApplication, options: RefineOptions): Map<strin
           isPublic: meta<boolean>(PUBLIC_KEY) === true,
           scopes: meta<string[]>(SCOPES_KEY) ?? [],
           upstream: meta<string>(UPSTREAM_KEY),
+          statusRead: meta<StatusReadMetadata>(STATUS_READ_KEY),
           problems: (Reflect.getMetadata(PROBLEMS_KEY, handler) as ProblemOutcome[] | undefined) ?? [],
           ...routeArguments(controller, name),
         });
@@ -199,6 +211,7 @@ function refineParameters(operation: OperationObject, route: Route, path: string
     ...parameters,
     { $ref: '#/components/parameters/RequestId' },
     ...(route.upstream ? [{ $ref: '#/components/parameters/AcceptLanguage' }] : []),
+    ...(route.statusRead ? STATUS_READ_PARAMETERS.map((name) => ({ $ref: `#/components/parameters/${name}` })) : []),
   ];
   if (route.body && operation.requestBody && !('$ref' in operation.requestBody)) {
     operation.requestBody.required = true;
@@ -307,6 +320,7 @@ function refineResponses(operation: OperationObject, route: Route, path: string)
       ...response.headers,
     };
   }
+  if (route.statusRead) documentStatusRead(responses, route.statusRead, route.operationId);
   const instance = examplePath(path, operation);
   const validation = route.params || route.query || route.body ? validationExample(route) : undefined;
   for (const status of [...byStatus.keys()].sort((a, b) => a - b)) {
@@ -329,6 +343,37 @@ function refineResponses(operation: OperationObject, route: Route, path: string)
       content: { 'application/problem+json': { schema: PROBLEM_SCHEMA, examples } },
     };
   }
+}
+
+/**
+ * A status read: the cache headers on its 2xx answer (not required when the route sometimes
+ * bypasses the cache), and the 304 an If-None-Match with the current ETag gets.
+ */
+function documentStatusRead(
+  responses: ResponsesObject,
+  statusRead: StatusReadMetadata,
+  operationId: string,
+): void {
+  const successes = Object.keys(responses).filter((status) => /^2\d\d$/.test(status));
+  if (successes.length === 0) throw new Error(`OpenAPI: status read ${operationId} documents no success`);
+  for (const status of successes) {
+    const response = responses[status] as ResponseObject;
+    for (const name of STATUS_READ_HEADERS) {
+      const documented = header(name, statusRead.uncachedWhen === undefined);
+      if (statusRead.uncachedWhen) documented.description += `; absent with ${statusRead.uncachedWhen}`;
+      response.headers![name] = documented;
+    }
+  }
+  if (responses[304]) throw new Error(`OpenAPI: ${operationId} documents 304 twice`);
+  responses[304] = {
+    description:
+      'Not Modified: If-None-Match holds the current ETag (the state is unchanged); no body, the same cache headers.',
+    headers: {
+      'X-Request-Id': header('X-Request-Id'),
+      ...Object.fromEntries(RATE_LIMIT_HEADERS.map((h) => [h, header(h, true)])),
+      ...Object.fromEntries(STATUS_READ_HEADERS.map((h) => [h, header(h, true)])),
+    },
+  };
 }
 
 function describe(status: number, list: ProblemOutcome[]): string {

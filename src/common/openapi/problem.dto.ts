@@ -47,8 +47,8 @@ export interface ProblemOutcome {
   when?: string;
   /** The example's `detail`. */
   detail?: string;
-  /** The example carries the `upstream` member (its service is the route's family). */
-  upstream?: { status?: number; code?: string; message?: string };
+  /** The example carries the `upstream` member (its service is the route's family unless given). */
+  upstream?: { service?: UpstreamService; status?: number; code?: string; message?: string };
 }
 
 export type ProblemSpec = ErrorCode | ProblemOutcome;

@@ -33,7 +33,14 @@ export class CcCmsController {
     operationId: 'watchContactCenterTerminals',
   })
   @ApiEventStream()
-  @ApiProblems(...STREAM_PROBLEMS)
+  @ApiProblems(...STREAM_PROBLEMS, {
+    code: ErrorCode.UPSTREAM_UNAVAILABLE,
+    status: 503,
+    name: 'NOT_CONFIGURED',
+    when: 'CC-CMS is not configured on this gateway (the eid rule is one of its settings); see Retry-After',
+    detail: 'The cc-cms upstream is not configured on this gateway.',
+    upstream: { service: 'cc-cms' },
+  })
   watchTerminals(
     @Query() query: ContactCenterTerminalFilter,
     @CurrentPrincipal() principal: Principal,

@@ -43,7 +43,7 @@ export class CcManagementController {
 
   @Get('softphones')
   @Scopes('cc.softphones:read')
-  @StatusRead()
+  @StatusRead({ uncachedWhen: 'include=credentials (passwords are never cached)' })
   @ApiOperation({
     summary: 'Allocated softphone numbers and their registration servers',
     description:
