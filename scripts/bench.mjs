@@ -18,6 +18,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { setInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { URL } from 'node:url';
@@ -72,6 +73,7 @@ function start(name, args, env) {
 async function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.stopRequested = true;
+  sampleChildCpu(child);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   const timer = sleep(3000).then(() => 'timeout');
@@ -151,6 +153,40 @@ function sampleMemory() {
   }
 }
 setInterval(sampleMemory, 250).unref();
+
+// CPU time: the whole machine's (/proc/stat) against this process's and its children's, so the
+// report can say how busy the shared machine was with other work (clock ticks of 10 ms).
+const TICK_MS = 10;
+const childTicks = new Map();
+function machineBusyTicks() {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = fields;
+  return user + nice + system + irq + softirq + steal;
+}
+function sampleChildCpu(child) {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const [utime, stime] = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(11, 13)
+      .map(Number);
+    childTicks.set(child.pid, utime + stime);
+  } catch {
+    // the process has exited: its last sample stands
+  }
+}
+setInterval(() => children.forEach(sampleChildCpu), 250).unref();
+const cpuAtStart = { machine: machineBusyTicks(), self: process.cpuUsage(), at: performance.now() };
+/** Shares of the machine's CPU capacity used by this run (with its children) and by everything else. */
+function otherCpuShare() {
+  const machineMs = (machineBusyTicks() - cpuAtStart.machine) * TICK_MS;
+  const self = process.cpuUsage(cpuAtStart.self);
+  const oursMs = (self.user + self.system) / 1000 + [...childTicks.values()].reduce((a, b) => a + b, 0) * TICK_MS;
+  const capacityMs = (performance.now() - cpuAtStart.at) * os.cpus().length;
+  const percent = (part) => `${Math.max(0, Math.round((part / capacityMs) * 100))} %`;
+  return { others: percent(machineMs - oursMs), ours: percent(oursMs) };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Configuration of the processes under test
@@ -479,7 +515,8 @@ async function main() {
   log('stampede');
   const stampedeResult = await stampede(`${prefix}stampede:`);
 
-  const report = await render({ startedAt, loadAtStart, routes, samples, stampedeResult });
+  const cpuShare = otherCpuShare();
+  const report = await render({ startedAt, loadAtStart, cpuShare, routes, samples, stampedeResult });
   process.stdout.write(`\n${report}`);
   if (process.env.BENCH_WRITE !== '0') {
     writeFileSync(REPORT, report);
@@ -494,7 +531,7 @@ const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') :
 const ms = (n) => (Number.isFinite(n) ? String(Math.round(n * 10) / 10) : '-');
 const ratio = (n) => (Number.isFinite(n) ? n.toFixed(2) : '-');
 
-async function render({ startedAt, loadAtStart, routes, samples, stampedeResult }) {
+async function render({ startedAt, loadAtStart, cpuShare, routes, samples, stampedeResult }) {
   const rounds = (key) => samples.get(key) ?? [];
   const med = (key, field) => median(rounds(key).map((r) => r[field]));
   const perRound = (a, b, f) => median(rounds(a).map((r, i) => f(r, rounds(b)[i])));
@@ -577,7 +614,9 @@ async function render({ startedAt, loadAtStart, routes, samples, stampedeResult 
     `Produced by \`${command}\` on ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
     '',
     `Machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown CPU'}), ${int(os.totalmem() / 2 ** 30)} GB, ` +
-      `${os.type()} ${os.release()}, Node ${process.version}; load average at start ${loadAtStart.join(' ')}. ` +
+      `${os.type()} ${os.release()}, Node ${process.version}; load average ${loadAtStart.join(' ')} at start. ` +
+      `During the run this benchmark used ${cpuShare.ours} of the machine's CPU capacity and other processes ` +
+      `${cpuShare.others}. ` +
       'The load generator, the process under test and the sandbox share these cores (and so does anything ' +
       'else running on the machine).',
     '',
