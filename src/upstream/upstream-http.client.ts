@@ -4,7 +4,25 @@ import type { z } from 'zod';
 import { AppError, UpstreamDetail, UpstreamService } from '../common/errors/app-error';
 import type { RequestContext } from '../common/request-context';
 import type { MetricsService } from '../metrics/metrics.service';
-import { upstreamMalformed, upstreamTimeout, upstreamUnavailable } from './upstream-failure';
+import { upstreamMalformed, upstreamTimeout, upstreamUnavailable, upstreamUnreachable } from './upstream-failure';
+
+/**
+ * Error codes of a connection that could not be made (DNS, refused, unreachable, TLS handshake):
+ * the request was never sent. A reset or close after connecting is not among them.
+ */
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export interface UpstreamRequest {
   /** Metric label, e.g. `userstatus`. */
@@ -164,13 +182,11 @@ export class UpstreamHttpClient {
     }
     if (err instanceof undiciErrors.ConnectTimeoutError) {
       setOutcome('timeout');
-      return upstreamUnavailable(
-        this.service,
-        `Could not connect to the ${this.service} upstream in time.`,
-        true,
-        undefined,
-        err,
-      );
+      return upstreamUnreachable(this.service, `Could not connect to the ${this.service} upstream in time.`, err);
+    }
+    if (CONNECT_FAILURES.has((err as NodeJS.ErrnoException | null)?.code ?? '')) {
+      setOutcome('error');
+      return upstreamUnreachable(this.service, `Could not connect to the ${this.service} upstream.`, err);
     }
     setOutcome('error');
     return upstreamUnavailable(

@@ -18,7 +18,7 @@ interface ProblemBody {
 /** The RFC 9457 body of an AppError; `instance` is the request path without its query. */
 export function problemBody(error: AppError, instance: string, requestId: string): ProblemBody {
   const shape = ERROR_SHAPES[error.code];
-  return {
+  const body: ProblemBody = {
     type: problemType(error.code),
     title: shape.title,
     status: error.options.status ?? shape.status,
@@ -29,6 +29,11 @@ export function problemBody(error: AppError, instance: string, requestId: string
     ...(error.options.errors ? { errors: error.options.errors } : {}),
     ...(error.options.upstream ? { upstream: error.options.upstream } : {}),
   };
+  // Extension members after the standard ones, never replacing one.
+  for (const [name, value] of Object.entries(error.options.extensions ?? {})) {
+    if (!(name in body)) (body as unknown as Record<string, unknown>)[name] = value;
+  }
+  return body;
 }
 
 /** Writes an AppError as problem+json; also used by Fastify hooks that run outside Nest. */
