@@ -182,6 +182,23 @@ describe('Meeting family against the sandbox and real Redis', () => {
     expect(counters().businessCalls).toBe(before);
   });
 
+  it('answers a 64 KiB batch of distinct numbers with 400 for its size only, without checking uniqueness', async () => {
+    const numbers = Array.from({ length: 3900 }, (_, i) => `+991116${String(i).padStart(6, '0')}`);
+    const payload = JSON.stringify({ numbers });
+    expect(payload.length).toBeGreaterThan(60 * 1024);
+    expect(payload.length).toBeLessThan(64 * 1024);
+    const before = counters().businessCalls;
+    const res = await stack.gw.app.inject({
+      method: 'POST',
+      url: '/v1/meeting/terminals/statuses',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload,
+    });
+    const body = expectProblem(res, 400, 'VALIDATION_FAILED');
+    expect(body.errors).toEqual([{ field: 'numbers', message: 'must contain no more than 100 elements' }]);
+    expect(counters().businessCalls).toBe(before);
+  });
+
   it.each([
     ['no target', {}, 'email'],
     ['a bad email', { email: 'not-an-email' }, 'email'],

@@ -3,7 +3,6 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
-  ArrayUnique,
   IsArray,
   IsDefined,
   IsEmail,
@@ -16,6 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { EachMatches } from '../../common/each-matches';
+import { UniqueItems } from '../../common/unique-items';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
 
 const MEETING_NUMBER_PATTERN = /^[A-Za-z0-9+*#@._:-]{1,64}$/;
@@ -37,7 +37,7 @@ export class TerminalStatusesRequest {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
-  @ArrayUnique()
+  @UniqueItems(100)
   @EachMatches(MEETING_NUMBER_PATTERN, 'must be 1-64 characters of letters, digits and + * # @ . _ : -')
   numbers!: string[];
 }
