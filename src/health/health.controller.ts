@@ -7,6 +7,7 @@ import { Public } from '../auth/principal';
 import { REDIS, RedisLifecycle } from '../redis/redis.module';
 import { FAMILY_IDS } from '../families/registry';
 import { CircuitRegistry } from '../upstream/circuit-registry';
+import { GracefulShutdown } from '../lifecycle/graceful-shutdown';
 
 @ApiTags('operations')
 @Public()
@@ -18,6 +19,7 @@ export class HealthController {
     private readonly circuits: CircuitRegistry,
     private readonly redisLifecycle: RedisLifecycle,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly shutdown: GracefulShutdown,
   ) {}
 
   @Get('live')
@@ -37,6 +39,12 @@ export class HealthController {
   @ApiOkResponse({ description: 'Ready' })
   @ApiServiceUnavailableResponse({ description: 'Not ready: Redis is unreachable' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    if (this.shutdown.draining) {
+      // From the moment shutdown begins: take this instance out of rotation.
+      reply.status(503).header('retry-after', '1');
+      const shuttingDown = { status: 'down' as const, message: 'shutting down' };
+      return { status: 'error', info: {}, error: { shutdown: shuttingDown }, details: { shutdown: shuttingDown } };
+    }
     try {
       return await this.health.check([() => this.checkRedis(), () => this.checkUpstreams()]);
     } catch (err) {

@@ -166,8 +166,13 @@ export class UpstreamHttpClient {
     return { service: this.service, status: response.status, ...own };
   }
 
+  /**
+   * Called at shutdown, after the HTTP server has drained: whatever is still in flight upstream
+   * belongs to a client request that was cut at the end of the grace period, so it is aborted
+   * (close() would wait for it, up to the upstream deadline).
+   */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool.destroy();
   }
 
   private classify(err: unknown, setOutcome: (o: string) => void): unknown {

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, FieldError, UpstreamDetail } from './app-error';
 import { ERROR_SHAPES, ErrorCode, errorCodeForClientStatus, problemType } from './error-code';
+import { pathOf } from '../http/route-methods';
 
 interface ProblemBody {
   type: string;
@@ -38,7 +39,7 @@ export function problemBody(error: AppError, instance: string, requestId: string
 
 /** Writes an AppError as problem+json; also used by Fastify hooks that run outside Nest. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): void {
-  const body = problemBody(error, (request.url ?? '/').split('?')[0]!, request.id);
+  const body = problemBody(error, pathOf(request.url), request.id);
   if (error.options.retryAfterSeconds !== undefined) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.options.retryAfterSeconds))));
   }
