@@ -65,8 +65,8 @@ describe('Swagger UI in a real browser', () => {
 
     expect(violations).toEqual([]);
     // The key is not persisted in the browser.
-    const stored = await page.evaluate(
-      () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    const stored = await page.evaluate<string>(
+      'JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })',
     );
     expect(stored).not.toContain(KEYS.all);
 
