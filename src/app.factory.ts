@@ -24,6 +24,7 @@ import type { AppConfig } from './config/app-config';
 import { buildOpenApiDocument, setupDocs } from './docs';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown';
 import { MetricsService } from './metrics/metrics.service';
+import { wantsCacheBypass } from './status-cache/status-read.interceptor';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 /** Idle time allowed between two requests on a kept-alive connection. */
@@ -91,7 +92,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     }
     // Everything after this hook (guards, handlers, upstream calls) runs inside the request scope.
     requestScopeStorage.run(
-      { requestId: request.id, acceptLanguage: parseAcceptLanguage(request.headers['accept-language']) },
+      {
+        requestId: request.id,
+        acceptLanguage: parseAcceptLanguage(request.headers['accept-language']),
+        cacheBypass: wantsCacheBypass(request.headers['cache-control']),
+      },
       done,
     );
   });

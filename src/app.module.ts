@@ -8,6 +8,8 @@ import { LifecycleModule } from './lifecycle/graceful-shutdown';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
 import { RedisModule } from './redis/redis.module';
+import { StatusCacheModule } from './status-cache/status-cache.module';
+import { WatchModule } from './watch/watch.module';
 import { UpstreamCoreModule } from './upstream/upstream-core.module';
 
 @Module({})
@@ -21,6 +23,8 @@ export class AppModule {
         LifecycleModule,
         MetricsModule,
         UpstreamCoreModule,
+        StatusCacheModule,
+        WatchModule,
         AuthModule,
         HealthModule,
         OperationsModule,

@@ -1,7 +1,18 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { refineOpenApiDocument } from './common/openapi/openapi-refiner';
 import { ProblemDto } from './common/openapi/problem.dto';
 import { FAMILIES, FAMILY_IDS } from './families/registry';
+
+/** The product version (package.json; src/ and dist/ both sit one level below it). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const operationId = (_controller: string, method: string) => method;
 
 /** The OpenAPI document, generated from the code (committed as openapi/openapi.json). */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -11,16 +22,53 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       `One REST API in front of ${FAMILIES.map((f) => f.title).join(', ')}. ` +
         'Errors are RFC 9457 problem+json; every response carries X-Request-Id.',
     )
-    .setVersion('1.0.0')
-    .addServer('/')
-    .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'apiKey')
+    .setVersion(packageVersion())
+    .addServer('/', 'This gateway (any environment: sandbox, staging or production)')
+    .addApiKey(
+      {
+        type: 'apiKey',
+        name: 'X-API-Key',
+        in: 'header',
+        description:
+          'An API key issued by the operator of this gateway, who configures keys and their scopes in ' +
+          'API_KEYS or API_KEYS_FILE. In sandbox mode (UPSTREAM_MODE=sandbox) the gateway prints the demo key ' +
+          '`sandbox-demo-key` at start-up. A key without the scope an operation needs gets 403.',
+      },
+      'apiKey',
+    )
+    .addTag('meeting', 'Huawei Cloud Meeting: professional-terminal status and hard-terminal activation codes')
+    .addTag(
+      'contact-center',
+      'AICC contact center: terminal registration (CC-CMS), softphones and call state (CC-Management)',
+    )
+    .addTag('operations', 'Health, metrics and the API key in use')
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ProblemDto],
-    operationIdFactory: (_controller, method) => method,
+    operationIdFactory: operationId,
   });
-  const upstream = document.components?.schemas?.UpstreamDetailDto as { properties: Record<string, object> };
-  upstream.properties.service = { ...upstream.properties.service, type: 'string', enum: [...FAMILY_IDS] };
+  refineOpenApiDocument(app, document, { operationId });
+  // One relative server: the same document describes every deployment, public or internal.
+  document.servers = document.servers?.map((server) => ({ ...server, 'x-internal': false }));
+
+  // The family vocabulary as a named enum; common/ cannot import the registry, so it is set here.
+  const schemas = document.components!.schemas! as Record<string, SchemaObject>;
+  schemas.FamilyId = {
+    type: 'string',
+    enum: [...FAMILY_IDS],
+    description: 'An upstream family, as named in `source`, `upstream.service`, readiness and metrics',
+  };
+  const upstream = schemas.UpstreamDetailDto!;
+  upstream.properties!.service = { allOf: [{ $ref: '#/components/schemas/FamilyId' }], description: 'The family' };
+  return sortComponents(document);
+}
+
+/** Components in name order, so the committed document does not churn with import order. */
+function sortComponents(document: OpenAPIObject): OpenAPIObject {
+  const components = document.components as Record<string, Record<string, unknown>>;
+  for (const [kind, entries] of Object.entries(components)) {
+    components[kind] = Object.fromEntries(Object.entries(entries).sort(([a], [b]) => a.localeCompare(b)));
+  }
   return document;
 }
 

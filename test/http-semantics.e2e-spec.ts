@@ -209,7 +209,7 @@ describe('HTTP semantics (real Redis, no upstream)', () => {
     it('picks presence, then type, then range for body fields too', async () => {
       const reset = '/v1/meeting/devices/HWSN0001/activation-code/reset';
       const missing = problem(await postJson(reset, '{}'), 400, 'VALIDATION_FAILED');
-      expect(missing.errors).toEqual([{ field: 'email', message: 'email or sms is required' }]);
+      expect(missing.errors).toEqual([{ field: 'email', message: 'at least one of email and sms is required' }]);
       const wrongType = problem(await postJson(reset, '{"email":123}'), 400, 'VALIDATION_FAILED');
       expect(wrongType.errors).toEqual([{ field: 'email', message: 'must be an email' }]);
     });

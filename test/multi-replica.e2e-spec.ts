@@ -23,6 +23,8 @@ describe('three gateway processes sharing one Redis', () => {
       CCMS_QUEUE_TIMEOUT_MS: '10000',
       UPSTREAM_TIMEOUT_MS: '1500',
       AUTH_FAILURES_PER_MINUTE: '10',
+      // Every request here must reach the upstream (limits are what is counted).
+      STATUS_CACHE_TTL_MS: '0',
       LOG_LEVEL: 'warn',
     };
     gateways = await Promise.all([1, 2, 3].map(() => startGatewayProcess(env)));

@@ -4,9 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { GracefulShutdown } from '../src/lifecycle/graceful-shutdown';
 import { SANDBOX_DEMO_API_KEY } from '../src/sandbox-mode';
-import { dropPrefix, startGateway } from './support/gateway';
+import { dropPrefix, KEYS, startGateway } from './support/gateway';
 import { GatewayProcess, startGatewayProcess } from './support/processes';
 import { parseResponse, rawSend } from './support/raw-http';
+import { openSse } from './support/sse';
+import { startStack } from './support/stack';
+import type { AddressInfo } from 'node:net';
 
 const auth = { 'x-api-key': SANDBOX_DEMO_API_KEY };
 const STATUS = '/v1/meeting/terminals/%2B991116173901/status';
@@ -55,7 +58,8 @@ describe('graceful shutdown of a real process (sandbox mode)', () => {
     const gateway = await startGatewayProcess({
       UPSTREAM_MODE: 'sandbox',
       SHUTDOWN_GRACE_MS: '5000',
-      LOG_LEVEL: 'info',
+      // Every request here must reach the (delayed) upstream, not the status cache.
+      STATUS_CACHE_TTL_MS: '0',
     });
     try {
       const gatewayPort = port(gateway);
@@ -153,7 +157,7 @@ describe('readiness during shutdown (in process)', () => {
       const ready = await gw.app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(503);
       expect(ready.headers['retry-after']).toBe('1');
-      expect(JSON.parse(ready.body)).toMatchObject({ status: 'error', error: { shutdown: { status: 'down' } } });
+      expect(JSON.parse(ready.body)).toMatchObject({ status: 'shutting_down', details: { redis: { status: 'up' } } });
       expect((await gw.app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
       const other = await gw.app.inject({ method: 'GET', url: '/v1/me' });
       expect(other.statusCode).toBe(503);
@@ -162,6 +166,26 @@ describe('readiness during shutdown (in process)', () => {
     } finally {
       await gw.close();
       await dropPrefix(gw.prefix);
+    }
+  });
+});
+
+describe('watch streams during shutdown (in process)', () => {
+  it('end as soon as draining begins, so the drain does not wait for the grace period', async () => {
+    const stack = await startStack({ SHUTDOWN_GRACE_MS: '10000' });
+    try {
+      await stack.gw.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = stack.gw.app.getHttpServer().address() as AddressInfo;
+      const stream = await openSse(`http://127.0.0.1:${port}/v1/contact-center/calls/645735364434067473/stream`, {
+        'x-api-key': KEYS.all,
+      });
+      expect(stream.status).toBe(200);
+      const started = Date.now();
+      await stack.gw.app.get(GracefulShutdown).drain(10000);
+      await stream.ended;
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await stack.close();
     }
   });
 });

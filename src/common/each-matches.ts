@@ -11,6 +11,8 @@ export function EachMatches(pattern: RegExp, description: string, options?: Vali
       target: target.constructor,
       propertyName,
       options,
+      // The pattern is kept as a constraint so the OpenAPI document can show it (items.pattern).
+      constraints: [pattern],
       validator: {
         validate: (value: unknown) =>
           Array.isArray(value) && value.every((v) => typeof v === 'string' && pattern.test(v)),

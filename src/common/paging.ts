@@ -5,7 +5,8 @@ import { toStrictInt } from './validation';
 
 /** `?limit=&offset=` of every list route; out of range is a 400, never clamped. */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 100, description: 'Page size' })
+  // type integer, minimum and maximum come from the validators (OpenAPI refiner).
+  @ApiPropertyOptional({ default: 100, description: 'Page size' })
   @Transform(toStrictInt)
   @IsOptional()
   @IsInt({ message: 'must be an integer' })
@@ -13,7 +14,7 @@ export class PageQuery {
   @Max(100, { message: 'must be between 1 and 100' })
   limit: number = 100;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Items to skip' })
+  @ApiPropertyOptional({ default: 0, description: 'Items to skip' })
   @Transform(toStrictInt)
   @IsOptional()
   @IsInt({ message: 'must be an integer' })
@@ -23,9 +24,15 @@ export class PageQuery {
 }
 
 export class PageInfo {
-  @ApiProperty({ example: 100 }) limit!: number;
-  @ApiProperty({ example: 0 }) offset!: number;
-  @ApiProperty({ example: 250, description: 'Total items the upstream reports' }) total!: number;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100, example: 100, description: 'Page size' }) limit!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 0, description: 'Items skipped' }) offset!: number;
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    example: 250,
+    description: 'Total items the upstream reports; on a page with items, never below offset + items',
+  })
+  total!: number;
 }
 
 /**

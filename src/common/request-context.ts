@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { CacheRecord } from '../status-cache/status-cache';
 
 export type AcceptLanguage = 'en-US' | 'zh-CN';
 
 export interface RequestScope {
   requestId: string;
   acceptLanguage?: AcceptLanguage;
+  /** The client asked to skip the status cache (`Cache-Control: no-cache` or `max-age=0`). */
+  cacheBypass?: boolean;
+  /** How the status cache answered this request, for Age and Cache-Status. */
+  cache?: CacheRecord;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** A client's X-Request-Id is kept when it matches (the OpenAPI document shows this pattern). */
+export const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const REQUEST_ID = Symbol('requestId');
 
 type Tagged = IncomingMessage & { [REQUEST_ID]?: string };

@@ -26,7 +26,7 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = !parent
       ? error.property

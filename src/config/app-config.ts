@@ -8,11 +8,18 @@ interface ApiKeyRecord {
   scopes: Scope[];
 }
 
+interface RedisSentinelConfig {
+  sentinels: { host: string; port: number }[];
+  name: string;
+}
+
 export interface AppConfig {
   port: number;
   mode: 'live' | 'sandbox';
-  /** Undefined only in sandbox mode: an in-process store stands in. */
+  /** Undefined with Sentinel, or in sandbox mode (where an in-process store stands in). */
   redisUrl?: string;
+  /** Redis behind Sentinel: the gateway asks them for the master and follows failovers. */
+  redisSentinel?: RedisSentinelConfig;
   redisKeyPrefix: string;
   upstreamTimeoutMs: number;
   /** A client must send its whole request (headers and body) within this. */
@@ -27,6 +34,11 @@ export interface AppConfig {
   authFailuresPerMinute: number;
   /** Open client connections one process accepts; beyond, new connections are dropped. */
   maxConnections: number;
+  /** Freshness of the shared status cache; 0 = off. */
+  statusCacheTtlMs: number;
+  /** Watch streams: shared poll interval and open streams per API key. */
+  statusPollIntervalMs: number;
+  streamsPerKey: number;
   logLevel: string;
   rateLimitPerMinute: number;
   circuit: { failureThreshold: number; halfOpenAfterMs: number };
@@ -44,7 +56,11 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
   const errors: string[] = [];
   const env = validateVariables(Environment, raw, errors);
   const mode = env.UPSTREAM_MODE ?? 'live';
-  if (mode === 'live' && !env.REDIS_URL) errors.push('REDIS_URL: required unless UPSTREAM_MODE=sandbox');
+  const redisSentinel = parseSentinels(env, errors);
+  if (mode === 'live' && !env.REDIS_URL && !redisSentinel) {
+    errors.push('REDIS_URL: required unless UPSTREAM_MODE=sandbox or REDIS_SENTINELS is set');
+  }
+  if (env.REDIS_URL && redisSentinel) errors.push('REDIS_URL: set either REDIS_URL or REDIS_SENTINELS, not both');
   const families = Object.fromEntries(FAMILIES.map((f) => [f.id, familySettings(f, raw, errors)])) as FamilySettings;
   const tokenEncryptionKey = parseEncryptionKey(env.TOKEN_ENCRYPTION_KEY, errors);
   const tokenFamilies = FAMILIES.filter((f) => f.cachesTokens && families[f.id]).map((f) => f.title);
@@ -58,6 +74,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     port: env.PORT ?? 3000,
     mode,
     redisUrl: env.REDIS_URL,
+    redisSentinel,
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'cgw:',
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS ?? 10_000,
     clientTimeoutMs: env.CLIENT_TIMEOUT_MS ?? 10_000,
@@ -66,6 +83,9 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsToken: env.METRICS_TOKEN,
     authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE ?? 60,
     maxConnections: env.MAX_CONNECTIONS ?? 10_000,
+    statusCacheTtlMs: env.STATUS_CACHE_TTL_MS ?? 2000,
+    statusPollIntervalMs: env.STATUS_POLL_INTERVAL_MS ?? 5000,
+    streamsPerKey: env.STREAMS_PER_KEY ?? 20,
     logLevel: env.LOG_LEVEL ?? 'info',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ?? 600,
     circuit: {
@@ -109,6 +129,19 @@ function parseOrigins(value: string | undefined, errors: string[]): string[] {
     else errors.push(`CORS_ORIGINS: "${item}" is not an exact origin such as https://app.example.com`);
   }
   return origins;
+}
+
+function parseSentinels(env: Environment, errors: string[]): RedisSentinelConfig | undefined {
+  if (!env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME) return undefined;
+  if (!env.REDIS_SENTINELS || !env.REDIS_SENTINEL_NAME) {
+    errors.push(`${env.REDIS_SENTINELS ? 'REDIS_SENTINEL_NAME' : 'REDIS_SENTINELS'}: required with the other`);
+    return undefined;
+  }
+  const sentinels = env.REDIS_SENTINELS.split(',').map((hostPort) => {
+    const at = hostPort.lastIndexOf(':');
+    return { host: hostPort.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(hostPort.slice(at + 1)) };
+  });
+  return { sentinels, name: env.REDIS_SENTINEL_NAME };
 }
 
 function parseEncryptionKey(value: string | undefined, errors: string[]): Buffer | undefined {

@@ -25,6 +25,20 @@ export class Environment {
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'], require_protocol: true })
   REDIS_URL?: string;
 
+  /** `host:port,...` of Redis Sentinels (instead of REDIS_URL); the gateway follows failovers. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.:[\]_-]+:\d{1,5}(,[A-Za-z0-9.:[\]_-]+:\d{1,5})*$/, {
+    message: 'must be host:port[,host:port...]',
+  })
+  REDIS_SENTINELS?: string;
+
+  /** The master's name the Sentinels monitor. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be 1-64 characters of [A-Za-z0-9._-]' })
+  REDIS_SENTINEL_NAME?: string;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsIn(['live', 'sandbox'])
@@ -57,6 +71,30 @@ export class Environment {
   @Min(100)
   @Max(120_000)
   UPSTREAM_TIMEOUT_MS?: number;
+
+  /** How often all replicas together poll each watched item. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  STATUS_POLL_INTERVAL_MS?: number;
+
+  /** Open watch streams per API key across all replicas. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  STREAMS_PER_KEY?: number;
+
+  /** Status cache freshness; 0 turns the cache off. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  STATUS_CACHE_TTL_MS?: number;
 
   @Transform(emptyToUndefined)
   @IsOptional()

@@ -1,5 +1,12 @@
 import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
@@ -8,6 +15,64 @@ import { REDIS, RedisLifecycle } from '../redis/redis.module';
 import { FAMILY_IDS } from '../families/registry';
 import { CircuitRegistry } from '../upstream/circuit-registry';
 import { GracefulShutdown } from '../lifecycle/graceful-shutdown';
+
+class LivenessDto {
+  @ApiProperty({ enum: ['ok'], description: 'Always ok while the process serves requests' }) status!: 'ok';
+}
+
+class RedisHealthDto {
+  @ApiProperty({ enum: ['up', 'down'], enumName: 'IndicatorStatus', description: 'Whether Redis answered PING' })
+  status!: 'up' | 'down';
+  @ApiProperty({
+    example: 'redis',
+    description: '`redis`, or `in-process (single instance only)` in sandbox mode without REDIS_URL',
+  })
+  store!: string;
+  @ApiPropertyOptional({ example: 'Connection is closed.', description: 'Why it is down' }) message?: string;
+}
+
+class FamilyHealthDto {
+  @ApiProperty({ description: 'Whether the family has its variables set on this gateway' }) configured!: boolean;
+  @ApiProperty({
+    enum: ['closed', 'open', 'half-open', 'disabled'],
+    enumName: 'CircuitState',
+    description: 'Its circuit breaker; `disabled` when the family is not configured',
+  })
+  circuit!: 'closed' | 'open' | 'half-open' | 'disabled';
+}
+
+/** `upstreams`: one member per family of the registry. */
+class UpstreamsHealthDto {
+  @ApiProperty({ enum: ['up'], description: 'Always up: an unconfigured family does not make the gateway unready' })
+  status!: 'up';
+}
+for (const id of FAMILY_IDS) {
+  ApiProperty({ type: FamilyHealthDto, description: `The ${id} family` })(UpstreamsHealthDto.prototype, id);
+}
+
+class ReadinessIndicatorsDto {
+  @ApiProperty({ type: RedisHealthDto }) redis!: RedisHealthDto;
+  @ApiProperty({ type: UpstreamsHealthDto }) upstreams!: UpstreamsHealthDto;
+}
+
+class SomeReadinessIndicatorsDto {
+  @ApiPropertyOptional({ type: RedisHealthDto }) redis?: RedisHealthDto;
+  @ApiPropertyOptional({ type: UpstreamsHealthDto }) upstreams?: UpstreamsHealthDto;
+}
+
+class ReadinessDto {
+  @ApiProperty({
+    enum: ['ok', 'error', 'shutting_down'],
+    enumName: 'ReadinessStatus',
+    description: '`shutting_down` from the moment shutdown begins',
+  })
+  status!: 'ok' | 'error' | 'shutting_down';
+  @ApiPropertyOptional({ type: SomeReadinessIndicatorsDto, description: 'The indicators that are up' })
+  info?: SomeReadinessIndicatorsDto;
+  @ApiPropertyOptional({ type: SomeReadinessIndicatorsDto, description: 'The indicators that are down' })
+  error?: SomeReadinessIndicatorsDto;
+  @ApiProperty({ type: ReadinessIndicatorsDto, description: 'Every indicator' }) details!: ReadinessIndicatorsDto;
+}
 
 @ApiTags('operations')
 @Public()
@@ -24,35 +89,39 @@ export class HealthController {
 
   @Get('live')
   @ApiOperation({ summary: 'Liveness', description: 'The process is up.', operationId: 'getLiveness' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOkResponse({ type: LivenessDto, description: 'The process is up' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({
     summary: 'Readiness',
     description: 'Ready when Redis answers; reports each upstream family as configured or not, with its circuit state.',
     operationId: 'getReadiness',
   })
-  @ApiOkResponse({ description: 'Ready' })
-  @ApiServiceUnavailableResponse({ description: 'Not ready: Redis is unreachable' })
+  @ApiOkResponse({ type: ReadinessDto, description: 'Ready' })
+  @ApiServiceUnavailableResponse({
+    type: ReadinessDto,
+    description: 'Not ready: Redis is unreachable, or the gateway is shutting down',
+  })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
-    if (this.shutdown.draining) {
-      // From the moment shutdown begins: take this instance out of rotation.
-      reply.status(503).header('retry-after', '1');
-      const shuttingDown = { status: 'down' as const, message: 'shutting down' };
-      return { status: 'error', info: {}, error: { shutdown: shuttingDown }, details: { shutdown: shuttingDown } };
-    }
+    let result: HealthCheckResult;
     try {
-      return await this.health.check([() => this.checkRedis(), () => this.checkUpstreams()]);
+      result = await this.health.check([() => this.checkRedis(), () => this.checkUpstreams()]);
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;
       // A readiness probe wants the indicator details, not a problem document.
       reply.status(503);
-      return err.getResponse() as HealthCheckResult;
+      result = err.getResponse() as HealthCheckResult;
     }
+    if (this.shutdown.draining) {
+      // From the moment shutdown begins: out of rotation, whatever the indicators say.
+      reply.status(503).header('retry-after', '1');
+      return { ...result, status: 'shutting_down' };
+    }
+    return result;
   }
 
   private async checkRedis() {

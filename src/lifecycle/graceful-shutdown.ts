@@ -25,7 +25,7 @@ interface Connection {
 export class GracefulShutdown {
   private readonly logger = new Logger('Shutdown');
   private readonly connections = new Map<Socket, Connection>();
-  private readonly handled = new WeakSet<FastifyRequest>();
+  private readonly drainListeners: (() => void)[] = [];
   private fastify?: FastifyInstance;
   private onIdle?: () => void;
   draining = false;
@@ -55,13 +55,19 @@ export class GracefulShutdown {
         }),
       );
     });
-    // After the body: from here on the request is in flight and gets the grace period.
-    fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-      const connection = this.connections.get(request.raw.socket);
+    // After the body: from here on the request is in flight and gets the grace period, until
+    // its response is finished or aborted (hijacked replies, i.e. event streams, included).
+    fastify.addHook('preValidation', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const socket = request.raw.socket;
+      const connection = this.connections.get(socket);
       if (connection) {
         connection.receiving = false;
         connection.handling += 1;
-        this.handled.add(request);
+        reply.raw.once('close', () => {
+          connection.handling -= 1;
+          // Draining: a connection whose last response is done has nothing more to do.
+          if (this.draining && connection.handling === 0) socket.end();
+        });
       }
       done();
     });
@@ -71,12 +77,14 @@ export class GracefulShutdown {
     });
     fastify.addHook('onResponse', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
       const connection = this.connections.get(request.raw.socket);
-      if (connection) {
-        connection.receiving = false;
-        if (this.handled.has(request)) connection.handling -= 1;
-      }
+      if (connection) connection.receiving = false;
       done();
     });
+  }
+
+  /** `listener` runs when draining begins (e.g. to end event streams so their clients reconnect elsewhere). */
+  onDrain(listener: () => void): void {
+    this.drainListeners.push(listener);
   }
 
   /** Stops accepting, closes what is not in flight, waits for the rest up to `graceMs`. */
@@ -86,6 +94,13 @@ export class GracefulShutdown {
     const started = Date.now();
     const server = this.fastify.server;
     if (server.listening) server.close(() => undefined);
+    for (const listener of this.drainListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.warn({ err }, 'a drain listener failed');
+      }
+    }
     let idle = 0;
     let receiving = 0;
     for (const [socket, connection] of this.connections) {

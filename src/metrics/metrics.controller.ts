@@ -18,7 +18,14 @@ export class MetricsController {
     operationId: 'getMetrics',
   })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text exposition format', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format (version 0.0.4)',
+    content: {
+      'text/plain': {
+        schema: { type: 'string', example: 'http_requests_total{method="GET",route="/v1/me",status="200"} 1\n' },
+      },
+    },
+  })
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();
   }

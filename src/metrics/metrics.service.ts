@@ -53,6 +53,33 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly statusCache = new Counter({
+    name: 'status_cache_requests_total',
+    help: 'Status reads by route and how the cache answered: hit, miss, bypass; coalesced waits',
+    labelNames: ['route', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly watchStreams = new Gauge({
+    name: 'watch_streams_open',
+    help: 'Watch streams open on this replica',
+    registers: [this.registry],
+  });
+
+  readonly watchItems = new Gauge({
+    name: 'watch_items',
+    help: 'Distinct items watched by this replica, by family',
+    labelNames: ['family'] as const,
+    registers: [this.registry],
+  });
+
+  readonly watchPolls = new Counter({
+    name: 'watch_polls_total',
+    help: 'Shared polls this replica made for watch streams, by family and outcome',
+    labelNames: ['family', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

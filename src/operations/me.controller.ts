@@ -2,11 +2,17 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { SCOPES } from '../auth/scopes';
-import { ApiProblems, AUTHENTICATED_PROBLEMS } from '../common/openapi/problem.dto';
 
 export class MeResponse {
-  @ApiProperty({ example: 'partner-a' }) name!: string;
-  @ApiProperty({ enum: SCOPES, isArray: true, example: ['meeting.terminals:read'] }) scopes!: string[];
+  @ApiProperty({ example: 'partner-a', description: 'The key name' }) name!: string;
+  @ApiProperty({
+    enum: SCOPES,
+    enumName: 'Scope',
+    isArray: true,
+    example: ['meeting.terminals:read'],
+    description: 'What the key may do',
+  })
+  scopes!: string[];
 }
 
 @ApiTags('operations')
@@ -19,8 +25,7 @@ export class MeController {
     description: 'Lets a client check its key: the key name and its scopes.',
     operationId: 'getMe',
   })
-  @ApiOkResponse({ type: MeResponse })
-  @ApiProblems(...AUTHENTICATED_PROBLEMS)
+  @ApiOkResponse({ type: MeResponse, description: 'The key in use' })
   me(@CurrentPrincipal() principal: Principal): MeResponse {
     return { name: principal.name, scopes: principal.scopes };
   }

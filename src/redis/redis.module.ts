@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
+import Redis, { RedisOptions } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { APP_CONFIG } from '../config/app-config.token';
 import type { AppConfig } from '../config/app-config';
@@ -17,7 +17,7 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   get inProcess(): boolean {
-    return !this.config.redisUrl;
+    return !this.config.redisUrl && !this.config.redisSentinel;
   }
 
   async onModuleInit(): Promise<void> {
@@ -63,8 +63,7 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
 }
 
 function createRedis(config: AppConfig): Redis {
-  if (!config.redisUrl) return new RedisMock({ keyPrefix: config.redisKeyPrefix }) as unknown as Redis;
-  const redis = new Redis(config.redisUrl, {
+  const common: RedisOptions = {
     keyPrefix: config.redisKeyPrefix,
     commandTimeout: 1000,
     connectTimeout: 2000,
@@ -73,7 +72,24 @@ function createRedis(config: AppConfig): Redis {
     // Commands issued in the same tick (rate limit, tokens, quotas of concurrent requests) share one write.
     enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  });
+  };
+  let redis: Redis;
+  if (config.redisSentinel) {
+    // ioredis asks the Sentinels for the master, and again after any disconnect: a failover is a
+    // reconnect to the promoted replica, with commands failing fast (no offline queue) meanwhile.
+    redis = new Redis({
+      ...common,
+      sentinels: config.redisSentinel.sentinels,
+      name: config.redisSentinel.name,
+      sentinelRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      // A replica's "READONLY" answer means the master changed under us: reconnect to the new one.
+      reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    });
+  } else if (config.redisUrl) {
+    redis = new Redis(config.redisUrl, common);
+  } else {
+    return new RedisMock({ keyPrefix: config.redisKeyPrefix }) as unknown as Redis;
+  }
   // Errors surface on the commands that fail; the event only needs to be consumed.
   redis.on('error', () => undefined);
   return redis;

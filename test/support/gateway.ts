@@ -57,6 +57,8 @@ export async function startGateway(env: Record<string, string | undefined> = {})
     API_KEYS: apiKeysJson(),
     TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'info',
+    // Most suites count upstream calls per request; the status-cache suites turn the cache on.
+    STATUS_CACHE_TTL_MS: '0',
     ...env,
   });
   const logs: string[] = [];

@@ -63,7 +63,7 @@ export class ProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const error = this.toAppError(exception);
+    const error = toAppError(exception);
     const status = error.options.status ?? ERROR_SHAPES[error.code].status;
     if (status >= 500) {
       const log = { err: exception, code: error.code, requestId: request.id, upstream: error.options.upstream };
@@ -72,25 +72,26 @@ export class ProblemFilter implements ExceptionFilter {
     }
     sendProblem(request, reply, error);
   }
+}
 
-  private toAppError(exception: unknown): AppError {
-    if (exception instanceof AppError) return exception;
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      if (status >= 400 && status < 500) {
-        return new AppError(errorCodeForClientStatus(status), clientDetail(exception, status), { status });
-      }
+/** Any thrown value as the AppError the client sees (unexpected ones: INTERNAL, without internals). */
+export function toAppError(exception: unknown): AppError {
+  if (exception instanceof AppError) return exception;
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    if (status >= 400 && status < 500) {
+      return new AppError(errorCodeForClientStatus(status), clientDetail(exception, status), { status });
     }
-    // Errors raised by Fastify itself (body parser, router) carry a 4xx statusCode.
-    const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
-    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-      const message = exception instanceof Error ? exception.message : 'Bad request';
-      return new AppError(errorCodeForClientStatus(statusCode), message, { status: statusCode });
-    }
-    return new AppError(ErrorCode.INTERNAL, 'An unexpected error occurred; quote the requestId when reporting it.', {
-      cause: exception,
-    });
   }
+  // Errors raised by Fastify itself (body parser, router) carry a 4xx statusCode.
+  const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    const message = exception instanceof Error ? exception.message : 'Bad request';
+    return new AppError(errorCodeForClientStatus(statusCode), message, { status: statusCode });
+  }
+  return new AppError(ErrorCode.INTERNAL, 'An unexpected error occurred; quote the requestId when reporting it.', {
+    cause: exception,
+  });
 }
 
 function clientDetail(exception: HttpException, status: number): string {

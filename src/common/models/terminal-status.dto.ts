@@ -2,21 +2,28 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export const REGISTRATION_STATES = ['registered', 'unregistered', 'unknown'] as const;
 export const CALL_STATES = ['offline', 'idle', 'in_call', 'not_applicable', 'unknown'] as const;
+export const TERMINAL_SOURCES = ['meeting', 'cc-cms'] as const;
+const SOCKET_STATES = ['normal', 'fault', 'connecting', 'uninstalled', 'unknown'] as const;
+const TLS_STATES = ['connected', 'disconnected', 'uninstalled', 'unknown'] as const;
+const MONITORING_STATES = ['started', 'stopped', 'unknown'] as const;
 
 export class TerminalConnectionDto {
-  @ApiProperty({ enum: ['normal', 'fault', 'connecting', 'uninstalled', 'unknown'] }) socket!: string;
-  @ApiProperty({ enum: ['connected', 'disconnected', 'uninstalled', 'unknown'] }) tls!: string;
-  @ApiProperty({ example: '10.1.2.3:5060' }) address!: string;
-  @ApiPropertyOptional({ example: '10.30.0.1:5060' }) roamAddress?: string;
-  @ApiProperty({ example: 'IPv4' }) ipType!: string;
-  @ApiProperty({ example: 'sip' }) protocol!: string;
-  @ApiProperty({ enum: ['started', 'stopped', 'unknown'] }) monitoring!: string;
+  @ApiProperty({ enum: SOCKET_STATES, enumName: 'SocketState', description: 'SIP socket state' })
+  socket!: string;
+  @ApiProperty({ enum: TLS_STATES, enumName: 'TlsState', description: 'TLS link state' })
+  tls!: string;
+  @ApiProperty({ example: '10.1.2.3:5060', description: 'Registered address and port' }) address!: string;
+  @ApiPropertyOptional({ example: '10.30.0.1:5060', description: 'Roaming address and port' }) roamAddress?: string;
+  @ApiProperty({ example: 'IPv4', description: 'IPv4, IPv6, or unknown' }) ipType!: string;
+  @ApiProperty({ example: 'sip', description: 'Signalling protocol, lower case' }) protocol!: string;
+  @ApiProperty({ enum: MONITORING_STATES, enumName: 'Monitoring', description: 'Whether CC-CMS monitors it' })
+  monitoring!: string;
 }
 
 export class UapDto {
-  @ApiProperty({ example: '10.10.1.11' }) address!: string;
-  @ApiProperty({ example: '1' }) id!: string;
-  @ApiProperty({ example: '56' }) ccuModule!: string;
+  @ApiProperty({ example: '10.10.1.11', description: 'UAP address' }) address!: string;
+  @ApiProperty({ example: '1', description: 'UAP id' }) id!: string;
+  @ApiProperty({ example: '56', description: 'CCU module number' }) ccuModule!: string;
 }
 
 /** The normalized status of a Meeting or CC-CMS terminal. */
@@ -24,14 +31,15 @@ export class TerminalStatusDto {
   @ApiProperty({ example: '+991116173924', description: 'Meeting number (as requested) or CC-CMS equipmentId' })
   id!: string;
 
-  @ApiProperty({ enum: ['meeting', 'cc-cms'] })
-  source!: 'meeting' | 'cc-cms';
+  @ApiProperty({ enum: TERMINAL_SOURCES, enumName: 'TerminalSource', description: 'The family that reported it' })
+  source!: (typeof TERMINAL_SOURCES)[number];
 
-  @ApiProperty({ enum: REGISTRATION_STATES })
+  @ApiProperty({ enum: REGISTRATION_STATES, enumName: 'Registration', description: 'SIP registration' })
   registration!: (typeof REGISTRATION_STATES)[number];
 
   @ApiProperty({
     enum: CALL_STATES,
+    enumName: 'TerminalCall',
     description: 'Meeting CallStatus 0-3; CC-CMS terminals report no call state ("unknown")',
   })
   call!: (typeof CALL_STATES)[number];
@@ -42,9 +50,9 @@ export class TerminalStatusDto {
   @ApiPropertyOptional({ type: UapDto, description: 'cc-cms only' })
   uap?: UapDto;
 
-  @ApiPropertyOptional({ example: 'sip' })
+  @ApiPropertyOptional({ example: 'sip', description: 'Terminal type, lower case (cc-cms only)' })
   terminalType?: string;
 
-  @ApiProperty({ example: '2026-11-24T10:00:00.000Z', description: 'When the upstream was asked' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T10:00:00.000Z', description: 'When the upstream was asked' })
   observedAt!: string;
 }

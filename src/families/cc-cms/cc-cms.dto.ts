@@ -1,11 +1,12 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
 import { PageInfo, PageQuery } from '../../common/paging';
 import { toStrictInt } from '../../common/validation';
 
-export class ContactCenterTerminalQuery extends PageQuery {
+/** Which terminals: an EID pattern and, optionally, the call center (the list and its stream). */
+export class ContactCenterTerminalFilter {
   @ApiProperty({
     example: '8780*',
     description:
@@ -16,6 +17,7 @@ export class ContactCenterTerminalQuery extends PageQuery {
   eid!: string;
 
   @ApiPropertyOptional({ example: 1, description: 'Call center id; CC-CMS uses its default when absent' })
+  // type integer and the range come from the validators (OpenAPI refiner).
   @Transform(toStrictInt)
   @IsOptional()
   @IsInt()
@@ -24,7 +26,10 @@ export class ContactCenterTerminalQuery extends PageQuery {
   callCenterId?: number;
 }
 
+export class ContactCenterTerminalQuery extends IntersectionType(ContactCenterTerminalFilter, PageQuery) {}
+
 export class ContactCenterTerminalList {
-  @ApiProperty({ type: [TerminalStatusDto] }) items!: TerminalStatusDto[];
-  @ApiProperty({ type: PageInfo }) page!: PageInfo;
+  @ApiProperty({ type: [TerminalStatusDto], description: 'Matching terminals, flattened across UAPs' })
+  items!: TerminalStatusDto[];
+  @ApiProperty({ type: PageInfo, description: 'Paging' }) page!: PageInfo;
 }

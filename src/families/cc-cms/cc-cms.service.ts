@@ -1,22 +1,29 @@
 import { Injectable } from '@nestjs/common';
-import { CcCmsClient } from './cc-cms.client';
+import { StatusCache } from '../../status-cache/status-cache';
+import { CcCmsClient, TerminalQuery } from './cc-cms.client';
 import { ContactCenterTerminalList, ContactCenterTerminalQuery } from './cc-cms.dto';
 import { mapTerminalPage } from './cc-cms.mapper';
 
 @Injectable()
 export class CcCmsService {
-  constructor(private readonly client: CcCmsClient) {}
+  constructor(
+    private readonly client: CcCmsClient,
+    private readonly cache: StatusCache,
+  ) {}
 
-  /** A search: nothing matching is an empty page, not a 404. */
+  /** A search, cached per upstream query: nothing matching is an empty page, not a 404. */
   async terminals(query: ContactCenterTerminalQuery): Promise<ContactCenterTerminalList> {
     this.client.assertNarrowPattern(query.eid);
-    const groups = await this.client.queryTerminalStatus({
+    const upstreamQuery: TerminalQuery = {
       EID: query.eid,
       limit: query.limit,
       offset: query.offset,
       ...(query.callCenterId !== undefined ? { ccId: query.callCenterId } : {}),
-    });
-    const { items, total } = mapTerminalPage(groups, query.offset, new Date());
+    };
+    const key = `status:cc-cms:${query.eid}:${query.callCenterId ?? ''}:${query.limit}:${query.offset}`;
+    const { items, total } = await this.cache.read('cc-cms.terminals', key, async () =>
+      mapTerminalPage(await this.client.queryTerminalStatus(upstreamQuery), query.offset, new Date()),
+    );
     return { items, page: { limit: query.limit, offset: query.offset, total } };
   }
 }

@@ -3,8 +3,9 @@ import { IsIn, IsOptional, Matches } from 'class-validator';
 import { PageInfo, PageQuery } from '../../common/paging';
 
 export class SoftphoneQuery extends PageQuery {
+  // Its enum comes from @IsIn (OpenAPI refiner).
   @ApiPropertyOptional({
-    enum: ['credentials'],
+    type: String,
     description: 'With scope cc.softphones:credentials, adds each softphone password; otherwise password is absent',
   })
   @IsOptional()
@@ -12,33 +13,45 @@ export class SoftphoneQuery extends PageQuery {
   include?: 'credentials';
 }
 
+export const SOFTPHONE_REGISTRATIONS = ['registered', 'suspended', 'unknown'] as const;
+export const REGISTRATION_SERVER_MODES = ['single', 'pool'] as const;
+export const CALL_STATE_VALUES = ['queued', 'ringing', 'connected', 'ended', 'unknown'] as const;
+
 export class SoftphoneDto {
   @ApiProperty({ example: '6400001', description: 'The softphone number' }) id!: string;
-  @ApiProperty({ enum: ['cc-management'] }) source!: 'cc-management';
-  @ApiProperty({ enum: ['registered', 'suspended', 'unknown'] }) registration!: 'registered' | 'suspended' | 'unknown';
-  @ApiPropertyOptional({ example: '1001' }) configId?: string;
-  @ApiPropertyOptional({ example: 'desk 4' }) remark?: string;
-  @ApiPropertyOptional({ example: '202101110001' }) tenantId?: string;
-  @ApiPropertyOptional({ example: 'P1' }) partitionId?: string;
-  @ApiPropertyOptional({ description: 'Only with include=credentials and scope cc.softphones:credentials' })
+  @ApiProperty({ enum: ['cc-management'], description: 'The family that reported it' }) source!: 'cc-management';
+  @ApiProperty({ enum: SOFTPHONE_REGISTRATIONS, enumName: 'SoftphoneRegistration', description: 'Registration' })
+  registration!: (typeof SOFTPHONE_REGISTRATIONS)[number];
+  @ApiPropertyOptional({ example: '1001', description: 'Configuration id' }) configId?: string;
+  @ApiPropertyOptional({ example: 'desk 4', description: 'Free text' }) remark?: string;
+  @ApiPropertyOptional({ example: '202101110001', description: 'Tenant id' }) tenantId?: string;
+  @ApiPropertyOptional({ example: 'P1', description: 'Partition id' }) partitionId?: string;
+  @ApiPropertyOptional({
+    format: 'password',
+    description: 'Only with include=credentials and scope cc.softphones:credentials',
+  })
   password?: string;
-  @ApiProperty({ example: '2026-11-24T10:00:00.000Z', description: 'When the upstream was asked' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T10:00:00.000Z', description: 'When the upstream was asked' })
   observedAt!: string;
 }
 
 export class RegistrationServerDto {
-  @ApiProperty({ enum: ['single', 'pool'] }) mode!: 'single' | 'pool';
-  @ApiPropertyOptional({ example: 'node1' }) node?: string;
-  @ApiProperty({ example: '10.40.0.10' }) address!: string;
-  @ApiProperty({ example: 5060 }) port!: number;
-  @ApiPropertyOptional({ example: '10.40.0.11' }) sipAddress?: string;
-  @ApiPropertyOptional({ example: 5061 }) sipPort?: number;
+  @ApiProperty({ enum: REGISTRATION_SERVER_MODES, enumName: 'RegistrationServerMode', description: 'Single or pool' })
+  mode!: (typeof REGISTRATION_SERVER_MODES)[number];
+  @ApiPropertyOptional({ example: 'node1', description: 'Pool node name (pool mode)' }) node?: string;
+  @ApiProperty({ example: '10.40.0.10', description: 'Registration address' }) address!: string;
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 65535, example: 5060, description: 'Registration port' })
+  port!: number;
+  @ApiPropertyOptional({ example: '10.40.0.11', description: 'SIP service address' }) sipAddress?: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 65535, example: 5061, description: 'SIP port' })
+  sipPort?: number;
 }
 
 export class SoftphoneList {
-  @ApiProperty({ type: [SoftphoneDto] }) items!: SoftphoneDto[];
-  @ApiProperty({ type: [RegistrationServerDto] }) registrationServers!: RegistrationServerDto[];
-  @ApiProperty({ type: PageInfo }) page!: PageInfo;
+  @ApiProperty({ type: [SoftphoneDto], description: 'This page of softphones' }) items!: SoftphoneDto[];
+  @ApiProperty({ type: [RegistrationServerDto], description: 'Where softphones register' })
+  registrationServers!: RegistrationServerDto[];
+  @ApiProperty({ type: PageInfo, description: 'Paging' }) page!: PageInfo;
 }
 
 export class CallParams {
@@ -59,25 +72,30 @@ export const END_REASON_CATEGORIES = [
 ] as const;
 
 export class EndReasonDto {
-  @ApiProperty({ example: 0 }) code!: number;
-  @ApiProperty({ enum: END_REASON_CATEGORIES }) category!: (typeof END_REASON_CATEGORIES)[number];
-  @ApiProperty({ example: 'The called party hung up.' }) description!: string;
+  @ApiProperty({ type: 'integer', example: 0, description: "The upstream's reason code" }) code!: number;
+  @ApiProperty({ enum: END_REASON_CATEGORIES, enumName: 'EndReasonCategory', description: 'Why the call ended' })
+  category!: (typeof END_REASON_CATEGORIES)[number];
+  @ApiProperty({ example: 'The called party hung up.', description: 'In English' }) description!: string;
 }
 
 export class CallStatusDto {
   @ApiProperty({ example: '645735364434067472', description: 'The call serial number' }) id!: string;
-  @ApiProperty({ enum: ['cc-management'] }) source!: 'cc-management';
-  @ApiProperty({ enum: ['queued', 'ringing', 'connected', 'ended', 'unknown'] })
-  state!: 'queued' | 'ringing' | 'connected' | 'ended' | 'unknown';
-  @ApiProperty({ example: '88889050' }) caller!: string;
-  @ApiProperty({ example: '88889060' }) callee!: string;
-  @ApiPropertyOptional({ example: '640003' }) callerDisplay?: string;
-  @ApiPropertyOptional({ example: '640060' }) agentDisplay?: string;
-  @ApiPropertyOptional() callData?: string;
-  @ApiPropertyOptional({ example: '2021-05-24T02:37:45.000Z' }) startedAt?: string;
-  @ApiPropertyOptional({ example: '2021-05-24T02:37:52.000Z' }) endedAt?: string;
-  @ApiPropertyOptional({ example: 7000 }) durationMs?: number;
-  @ApiPropertyOptional({ type: EndReasonDto }) endReason?: EndReasonDto;
-  @ApiProperty({ example: '2026-11-24T10:00:00.000Z', description: 'When the upstream was asked' })
+  @ApiProperty({ enum: ['cc-management'], description: 'The family that reported it' }) source!: 'cc-management';
+  @ApiProperty({ enum: CALL_STATE_VALUES, enumName: 'CallState', description: 'Upstream states 0-3' })
+  state!: (typeof CALL_STATE_VALUES)[number];
+  @ApiProperty({ example: '88889050', description: 'Calling number' }) caller!: string;
+  @ApiProperty({ example: '88889060', description: 'Called number' }) callee!: string;
+  @ApiPropertyOptional({ example: '640003', description: 'Number shown to the called party' }) callerDisplay?: string;
+  @ApiPropertyOptional({ example: '640060', description: 'Number shown to the agent' }) agentDisplay?: string;
+  @ApiPropertyOptional({ example: 'order=1234', description: 'Call data attached by the contact center' })
+  callData?: string;
+  @ApiPropertyOptional({ format: 'date-time', example: '2021-05-24T02:37:45.000Z', description: 'Call start' })
+  startedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', example: '2021-05-24T02:37:52.000Z', description: 'Call end' })
+  endedAt?: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, example: 7000, description: 'endedAt - startedAt' })
+  durationMs?: number;
+  @ApiPropertyOptional({ type: EndReasonDto, description: 'Once the call ended' }) endReason?: EndReasonDto;
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T10:00:00.000Z', description: 'When the upstream was asked' })
   observedAt!: string;
 }

@@ -4,9 +4,10 @@ import { CC_MANAGEMENT_SETTINGS, CcManagementSettings } from './cc-management.co
 import { CcManagementClient } from './cc-management.client';
 import { CcManagementController } from './cc-management.controller';
 import { CcManagementService } from './cc-management.service';
+import { CallWatchSource } from './cc-management.watch';
 
 /** AICC CC-Management mobile agent: softphones and call state (tokenByAkSk bearer tokens). */
-@Module({ controllers: [CcManagementController], providers: [CcManagementService] })
+@Module({ controllers: [CcManagementController], providers: [CcManagementService, CallWatchSource] })
 export class CcManagementModule {
   static register(settings: CcManagementSettings | undefined): DynamicModule {
     return familyModule({

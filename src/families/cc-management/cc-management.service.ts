@@ -3,21 +3,33 @@ import type { Principal } from '../../auth/principal';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { pageTotal } from '../../common/paging';
+import { StatusCache } from '../../status-cache/status-cache';
 import { CcManagementClient } from './cc-management.client';
 import { CallStatusDto, SoftphoneList, SoftphoneQuery } from './cc-management.dto';
 import { mapCallStatus, mapSoftphones } from './cc-management.mapper';
 
 @Injectable()
 export class CcManagementService {
-  constructor(private readonly client: CcManagementClient) {}
+  constructor(
+    private readonly client: CcManagementClient,
+    private readonly cache: StatusCache,
+  ) {}
 
   async softphones(query: SoftphoneQuery, principal: Principal): Promise<SoftphoneList> {
     const includePasswords = query.include === 'credentials';
     if (includePasswords && !principal.scopes.includes('cc.softphones:credentials')) {
       throw new AppError(ErrorCode.FORBIDDEN, 'include=credentials needs the scope cc.softphones:credentials.');
     }
-    const result = await this.client.queryPhone(query.limit, query.offset);
-    const mapped = mapSoftphones(result, includePasswords, new Date());
+    const fetch = async () =>
+      mapSoftphones(await this.client.queryPhone(query.limit, query.offset), includePasswords, new Date());
+    // Responses with passwords are never cached anywhere; the others are status reads.
+    const mapped = includePasswords
+      ? await fetch()
+      : await this.cache.read(
+          'cc-management.softphones',
+          `status:cc-management:softphones:${query.limit}:${query.offset}`,
+          fetch,
+        );
     return {
       items: mapped.items,
       registrationServers: mapped.registrationServers,
@@ -30,6 +42,8 @@ export class CcManagementService {
   }
 
   async call(id: string): Promise<CallStatusDto> {
-    return mapCallStatus(id, await this.client.queryCallState(id), new Date());
+    return this.cache.read('cc-management.call', `status:cc-management:call:${id}`, async () =>
+      mapCallStatus(id, await this.client.queryCallState(id), new Date()),
+    );
   }
 }

@@ -1,7 +1,12 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Scopes } from '../../auth/principal';
-import { ApiProblems, AUTHENTICATED_PROBLEMS } from '../../common/openapi/problem.dto';
+import { CurrentPrincipal, Principal, Scopes } from '../../auth/principal';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ApiProblems, ApiUpstream } from '../../common/openapi/problem.dto';
+import { StatusRead } from '../../status-cache/status-read.interceptor';
+import { ApiEventStream, STREAM_PROBLEMS } from '../../watch/api-event-stream';
+import { WatchHub } from '../../watch/watch-hub';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
 import {
   ActivationCodeResetRequest,
@@ -10,25 +15,60 @@ import {
   TerminalNumberParams,
   TerminalStatusesRequest,
   TerminalStatusList,
+  TerminalStatusStreamQuery,
 } from './meeting.dto';
 import { MeetingService } from './meeting.service';
+import { MeetingWatchSource } from './meeting.watch';
 
 @ApiTags('meeting')
 @ApiSecurity('apiKey')
+@ApiUpstream('meeting')
 @Controller('v1/meeting')
 export class MeetingController {
-  constructor(private readonly meeting: MeetingService) {}
+  constructor(
+    private readonly meeting: MeetingService,
+    private readonly watch: WatchHub,
+    private readonly watched: MeetingWatchSource,
+  ) {}
+
+  @Get('terminals/statuses/stream')
+  @Scopes('meeting.terminals:read')
+  @ApiOperation({
+    summary: 'Watch up to 100 terminals (Server-Sent Events)',
+    description:
+      'A `status` event per terminal, then one whenever its state changes; `missing` for numbers Meeting does not ' +
+      'know. All replicas together poll each watched number at most once per STATUS_POLL_INTERVAL_MS. ' +
+      'Numbers are comma-separated; send `+` as `%2B`.',
+    operationId: 'watchMeetingTerminalStatuses',
+  })
+  @ApiEventStream()
+  @ApiProblems(...STREAM_PROBLEMS)
+  watchStatuses(
+    @Query() query: TerminalStatusStreamQuery,
+    @CurrentPrincipal() principal: Principal,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.watch.open(reply, principal, this.watched.request(query.numbers));
+  }
 
   @Get('terminals/:number/status')
   @Scopes('meeting.terminals:read')
+  @StatusRead()
   @ApiOperation({
     summary: 'Status of one professional terminal',
     description:
       'Registration and call state from Meeting userstatus. 404 when Meeting returns no entry for the number.',
     operationId: 'getMeetingTerminalStatus',
   })
-  @ApiOkResponse({ type: TerminalStatusDto })
-  @ApiProblems(400, ...AUTHENTICATED_PROBLEMS, 404, 422, 502, 503, 504)
+  @ApiOkResponse({ type: TerminalStatusDto, description: 'The terminal status' })
+  @ApiProblems(
+    {
+      code: ErrorCode.NOT_FOUND,
+      when: 'Meeting returns no entry for the number',
+      detail: 'Meeting knows no terminal +991116173924.',
+    },
+    { code: ErrorCode.UNPROCESSABLE, upstream: { status: 400, code: 'USG.000000002' } },
+  )
   terminalStatus(@Param() params: TerminalNumberParams): Promise<TerminalStatusDto> {
     return this.meeting.terminalStatus(params.number);
   }
@@ -36,6 +76,7 @@ export class MeetingController {
   @Post('terminals/statuses')
   @HttpCode(200)
   @Scopes('meeting.terminals:read')
+  @StatusRead()
   @ApiOperation({
     summary: 'Statuses of up to 100 terminals',
     description:
@@ -43,8 +84,8 @@ export class MeetingController {
       'Large lists are split into parallel upstream calls.',
     operationId: 'listMeetingTerminalStatuses',
   })
-  @ApiOkResponse({ type: TerminalStatusList })
-  @ApiProblems(400, ...AUTHENTICATED_PROBLEMS, 422, 502, 503, 504)
+  @ApiOkResponse({ type: TerminalStatusList, description: 'Found terminals and the numbers Meeting does not know' })
+  @ApiProblems({ code: ErrorCode.UNPROCESSABLE, upstream: { status: 400, code: 'USG.000000002' } })
   terminalStatuses(@Body() body: TerminalStatusesRequest): Promise<TerminalStatusList> {
     return this.meeting.terminalStatuses(body.numbers);
   }
@@ -59,8 +100,25 @@ export class MeetingController {
       'the 6th gets 429 QUOTA_EXCEEDED without reaching Meeting. Unknown SN: 404. Never retried automatically.',
     operationId: 'resetMeetingActivationCode',
   })
-  @ApiAcceptedResponse({ type: ActivationCodeResetResponse })
-  @ApiProblems(400, ...AUTHENTICATED_PROBLEMS, 404, 422, 502, 503, 504)
+  @ApiAcceptedResponse({ type: ActivationCodeResetResponse, description: 'Meeting accepted the reset' })
+  @ApiProblems(
+    {
+      code: ErrorCode.NOT_FOUND,
+      when: 'Meeting does not know the SN',
+      upstream: { status: 404, code: 'USG.201040000' },
+    },
+    { code: ErrorCode.UNPROCESSABLE, upstream: { status: 400, code: 'USG.000000002' } },
+    {
+      code: ErrorCode.QUOTA_EXCEEDED,
+      when: 'the SN had 5 resets in the last 24 h (no upstream call is made); see Retry-After',
+      detail: 'Device HWSN0001 had its activation code reset 5 times in the last 24 hours.',
+    },
+    {
+      code: ErrorCode.SERVICE_UNAVAILABLE,
+      when: 'the quota store (Redis) is unavailable; see Retry-After',
+      detail: 'The quota store is unavailable; try again shortly.',
+    },
+  )
   resetActivationCode(
     @Param() params: DeviceParams,
     @Body() body: ActivationCodeResetRequest,

@@ -1,19 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsDefined,
   IsEmail,
   IsOptional,
   IsString,
   Length,
   Matches,
   MaxLength,
-  ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { RequiredUnlessAnyOf } from '../../common/at-least-one-of';
 import { EachMatches } from '../../common/each-matches';
 import { UniqueItems } from '../../common/unique-items';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
@@ -27,13 +26,30 @@ export class TerminalNumberParams {
 }
 
 export class TerminalStatusesRequest {
+  // minItems/maxItems/uniqueItems and the items' pattern come from the validators (OpenAPI refiner).
   @ApiProperty({
     type: [String],
-    minItems: 1,
-    maxItems: 100,
-    uniqueItems: true,
     example: ['+991116173924', '+991116173901'],
+    description: 'Terminal numbers, each at most once',
   })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @UniqueItems(100)
+  @EachMatches(MEETING_NUMBER_PATTERN, 'must be 1-64 characters of letters, digits and + * # @ . _ : -')
+  numbers!: string[];
+}
+
+/** `?numbers=` of the watch stream: comma-separated, the same rules as the batch body. */
+export class TerminalStatusStreamQuery {
+  @ApiProperty({
+    type: [String],
+    example: ['+991116173924', '+991116173901'],
+    description:
+      '1-100 unique terminal numbers, comma-separated. Percent-encode each `+` as `%2B` ' +
+      '(a raw `+` in a query string means a space): `?numbers=%2B991116173924,%2B991116173901`.',
+  })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',') : value))
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -61,11 +77,13 @@ export class DeviceParams {
 }
 
 export class SmsTarget {
-  @ApiProperty({ example: '+8613800000000' })
+  @ApiProperty({ example: '+8613800000000', description: 'International number: + and 6-20 digits' })
   @Matches(/^\+\d{6,20}$/, { message: 'must be an international number such as +8613800000000' })
   number!: string;
 
-  @ApiPropertyOptional({ example: 'chinaPR', default: 'chinaPR' })
+  // The default is stated in words: a schema `default` makes client generators (openapi-typescript)
+  // type the field as required in request bodies.
+  @ApiPropertyOptional({ example: 'chinaPR', description: 'Country of the number; chinaPR when absent' })
   @IsOptional()
   @IsString()
   @Length(1, 32)
@@ -74,28 +92,43 @@ export class SmsTarget {
 
 export class ActivationCodeResetRequest {
   @ApiPropertyOptional({ example: 'it-admin@example.com', description: 'At least one of email and sms' })
-  @ValidateIf((o: ActivationCodeResetRequest) => o.sms === undefined || o.email !== undefined)
-  @IsDefined({ message: 'email or sms is required' })
+  @RequiredUnlessAnyOf(['sms'], { message: 'at least one of email and sms is required' })
   @IsEmail()
   @MaxLength(254)
   email?: string;
 
-  @ApiPropertyOptional({ type: SmsTarget })
+  @ApiPropertyOptional({ type: SmsTarget, description: 'At least one of email and sms' })
   @IsOptional()
   @ValidateNested()
   @Type(() => SmsTarget)
   sms?: SmsTarget;
 }
 
+const DELIVERY_CHANNELS = ['email', 'sms'] as const;
+export type DeliveryChannel = (typeof DELIVERY_CHANNELS)[number];
+
 export class ActivationQuotaDto {
-  @ApiProperty({ example: 5 }) limit!: number;
-  @ApiProperty({ example: 4 }) remaining!: number;
-  @ApiProperty({ example: '2026-11-25T10:00:00.000Z', description: 'When the oldest reset leaves the 24 h window' })
+  @ApiProperty({ type: 'integer', minimum: 1, example: 5, description: 'Resets allowed per SN per rolling 24 h' })
+  limit!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 4, description: 'Resets left in the window' })
+  remaining!: number;
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-11-25T10:00:00.000Z',
+    description: 'When the oldest reset leaves the 24 h window',
+  })
   resetsAt!: string;
 }
 
 export class ActivationCodeResetResponse {
-  @ApiProperty({ example: 'HWSN0001' }) sn!: string;
-  @ApiProperty({ enum: ['email', 'sms'], isArray: true, example: ['email'] }) deliveredTo!: ('email' | 'sms')[];
-  @ApiProperty({ type: ActivationQuotaDto }) quota!: ActivationQuotaDto;
+  @ApiProperty({ example: 'HWSN0001', description: 'The device serial number' }) sn!: string;
+  @ApiProperty({
+    enum: DELIVERY_CHANNELS,
+    enumName: 'DeliveryChannel',
+    isArray: true,
+    example: ['email'],
+    description: 'Where the new code was sent',
+  })
+  deliveredTo!: DeliveryChannel[];
+  @ApiProperty({ type: ActivationQuotaDto, description: 'The SN quota after this reset' }) quota!: ActivationQuotaDto;
 }

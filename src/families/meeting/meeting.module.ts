@@ -5,8 +5,9 @@ import { MEETING_SETTINGS, MeetingSettings } from './meeting.config';
 import { MeetingClient } from './meeting.client';
 import { MeetingController } from './meeting.controller';
 import { MeetingService } from './meeting.service';
+import { MeetingWatchSource } from './meeting.watch';
 
-@Module({ controllers: [MeetingController], providers: [MeetingService, ActivationQuota] })
+@Module({ controllers: [MeetingController], providers: [MeetingService, ActivationQuota, MeetingWatchSource] })
 export class MeetingModule {
   static register(settings: MeetingSettings | undefined): DynamicModule {
     return familyModule({

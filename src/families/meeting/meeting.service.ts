@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
+import { StatusCache } from '../../status-cache/status-cache';
 import { ActivationQuota } from './activation-quota';
 import { ActivationResetFailed, MeetingClient } from './meeting.client';
 import { ActivationCodeResetRequest, ActivationCodeResetResponse, TerminalStatusList } from './meeting.dto';
@@ -15,19 +16,40 @@ export class MeetingService {
   constructor(
     private readonly client: MeetingClient,
     private readonly quota: ActivationQuota,
+    private readonly cache: StatusCache,
   ) {}
 
+  /** One number through the shared cache (coalesced across replicas); unknown is 404. */
   async terminalStatus(number: string): Promise<TerminalStatusDto> {
-    const { items } = await this.terminalStatuses([number]);
-    if (!items[0]) throw new AppError(ErrorCode.NOT_FOUND, `Meeting knows no terminal ${number}.`);
-    return items[0];
+    const state = await this.cache.read('meeting.terminal', cacheKey(number), async () => {
+      const [status] = await this.fetchStatuses([number]);
+      return status ?? null;
+    });
+    if (!state) throw new AppError(ErrorCode.NOT_FOUND, `Meeting knows no terminal ${number}.`);
+    return { ...state, id: number };
   }
 
   /**
-   * One item per number found and `notFound` for the rest, both in request order; large lists
-   * are split and fetched in parallel.
+   * One item per number found and `notFound` for the rest, both in request order. Each number
+   * is cached on its own: only numbers not fresh in the cache go upstream, split into parallel
+   * batches.
    */
   async terminalStatuses(numbers: string[]): Promise<TerminalStatusList> {
+    const states = await this.cache.readMany('meeting.terminals', numbers.map(cacheKey), (missing) =>
+      this.fetchStatuses(missing.map((i) => numbers[i]!)),
+    );
+    const items: TerminalStatusDto[] = [];
+    const notFound: string[] = [];
+    numbers.forEach((number, i) => {
+      const state = states[i];
+      if (state) items.push({ ...state, id: number });
+      else notFound.push(number);
+    });
+    return { items, notFound };
+  }
+
+  /** Statuses of `numbers` from Meeting, null where Meeting returns no entry, in order. */
+  private async fetchStatuses(numbers: string[]): Promise<(TerminalStatusDto | null)[]> {
     const requested = new Map(numbers.map((n) => [stripTel(n), n]));
     const batches: string[][] = [];
     for (let i = 0; i < numbers.length; i += MEETING_BATCH_SIZE) batches.push(numbers.slice(i, i + MEETING_BATCH_SIZE));
@@ -37,14 +59,7 @@ export class MeetingService {
     for (const answer of answers) {
       for (const [key, status] of mapUserStatuses(answer, requested, observedAt)) found.set(key, status);
     }
-    const items: TerminalStatusDto[] = [];
-    const notFound: string[] = [];
-    for (const number of numbers) {
-      const status = found.get(stripTel(number));
-      if (status) items.push(status);
-      else notFound.push(number);
-    }
-    return { items, notFound };
+    return numbers.map((n) => found.get(stripTel(n)) ?? null);
   }
 
   /**
@@ -74,4 +89,9 @@ export class MeetingService {
       quota: { limit: ticket.limit, remaining: ticket.remaining, resetsAt: ticket.resetsAt.toISOString() },
     };
   }
+}
+
+/** One cache entry per number as Meeting knows it (`tel:` or not); the id is set per request. */
+function cacheKey(number: string): string {
+  return `status:meeting:${stripTel(number)}`;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { MEETING_DEVICE_SNS, MEETING_TERMINALS } from './demo-data';
+import { MEETING_DEVICE_SNS, MEETING_TERMINALS, MeetingTerminal } from './demo-data';
 import { createFamilyServer, FamilyServerOptions, isInvalidJson, simulate } from '../../../sandbox/family-server';
 import { FaultInjector } from '../../../sandbox/fault-injector';
 import { verifyAppIdAuth } from './app-id.verifier';
@@ -31,6 +31,10 @@ export class MeetingSandbox {
   private tokens = new Map<string, IssuedToken>();
   private refreshTokens = new Map<string, string>();
   private activations = new Map<string, number[]>();
+  /** The demo terminals by number; `POST /__sandbox/terminals` changes one (tests, demos of streams). */
+  private terminals = new Map(MEETING_TERMINALS.map((t) => [t.number, { ...t }]));
+  /** The number lists of recent userstatus calls, newest last. */
+  statusQueries: string[][] = [];
   /** Every reset request the sandbox accepted, for assertions. */
   activationCalls: { sn: string; body: unknown }[] = [];
 
@@ -42,6 +46,8 @@ export class MeetingSandbox {
       errorBody: (status, request) =>
         meetingError(status, status === 401 ? 'USG.000000004' : 'USG.000000001', 'Injected fault', request),
       onReset: () => {
+        this.terminals = new Map(MEETING_TERMINALS.map((t) => [t.number, { ...t }]));
+        this.statusQueries = [];
         this.tokens.clear();
         this.refreshTokens.clear();
         this.activations.clear();
@@ -59,9 +65,29 @@ export class MeetingSandbox {
     this.server.post('/v1/usg/acs/ap/userstatus', (req, reply) =>
       simulate(family, 'business', req, reply, () => this.userStatus(req, reply)),
     );
+    this.server.post<{ Body: Partial<MeetingTerminal> }>('/__sandbox/terminals', async (request, reply) => {
+      const { number, regStatus, callStatus } = request.body ?? {};
+      if (typeof number !== 'string') return reply.status(400).send({ error: 'number is required' });
+      return this.setTerminal(number, { regStatus, callStatus });
+    });
     this.server.post<{ Params: { sn: string } }>('/v1/usg/dcs/corp/device/:sn/activecode', (req, reply) =>
       simulate(family, 'business', req, reply, () => this.resetActivationCode(req, reply)),
     );
+  }
+
+  /** Changes (or, with both states, adds) a terminal's state; both undefined removes it. */
+  setTerminal(
+    number: string,
+    state: Partial<Pick<MeetingTerminal, 'regStatus' | 'callStatus'>>,
+  ): MeetingTerminal | null {
+    const current = this.terminals.get(number);
+    if (state.regStatus === undefined && state.callStatus === undefined) {
+      this.terminals.delete(number);
+      return null;
+    }
+    const next = { number, regStatus: '0', callStatus: '1', ...current, ...state } as MeetingTerminal;
+    this.terminals.set(number, next);
+    return next;
   }
 
   revokeTokens(): void {
@@ -164,9 +190,10 @@ export class MeetingSandbox {
           meetingError(400, 'USG.000000001', `At most ${this.options.maxNumbersPerCall} numbers per call`, request),
         );
     }
-    const byNumber = new Map(MEETING_TERMINALS.map((t) => [t.number, t]));
+    this.statusQueries.push(numbers as string[]);
+    if (this.statusQueries.length > 1000) this.statusQueries.shift();
     return (numbers as string[])
-      .map((n) => byNumber.get(n.replace(/^tel:/, '')))
+      .map((n) => this.terminals.get(n.replace(/^tel:/, '')))
       .filter((t) => t !== undefined)
       .map((t) => ({ Number: `tel:${t.number}`, RegStatus: t.regStatus, CallStatus: t.callStatus }));
   }

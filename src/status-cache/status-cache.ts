@@ -1,0 +1,195 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { requestScopeStorage } from '../common/request-context';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
+import { MetricsService } from '../metrics/metrics.service';
+import { REDIS } from '../redis/redis.module';
+
+/** How one status read was answered (RFC 9211 Cache-Status: hit, fwd=miss, fwd=request). */
+export type CacheOutcome = 'hit' | 'miss' | 'bypass';
+
+/** What a status read records for the response headers (Age, Cache-Status). */
+export interface CacheRecord {
+  outcome: CacheOutcome;
+  /** Time the oldest state in the answer was observed upstream (epoch ms). */
+  observedAtMs: number;
+}
+
+interface Entry<T> {
+  /** Epoch ms the upstream was asked. */
+  at: number;
+  value: T;
+}
+
+const POLL_MS = 15;
+/** Release the fetch lock only if it is still ours. */
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * The shared status cache: states observed less than STATUS_CACHE_TTL_MS ago by any replica are
+ * answered from Redis. Identical misses make one upstream call across all replicas: one
+ * in-process flight per key, and across replicas a `SET NX PX` fetch lock whose holder writes
+ * the result; the others poll for it within their deadline, then fetch themselves rather than
+ * fail. Failures are never cached. Entries hold API models only (no secrets) and always expire.
+ */
+@Injectable()
+export class StatusCache {
+  private readonly logger = new Logger('StatusCache');
+  private readonly ttlMs: number;
+  private readonly waitMs: number;
+  private readonly inflight = new Map<string, Promise<Entry<unknown>>>();
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {
+    this.ttlMs = config.statusCacheTtlMs;
+    this.waitMs = config.upstreamTimeoutMs;
+  }
+
+  get enabled(): boolean {
+    return this.ttlMs > 0;
+  }
+
+  /**
+   * The state under `key`, fresh from the cache or fetched once for everyone. `route` labels the
+   * metrics. The outcome is recorded on the request for the response headers.
+   */
+  async read<T>(route: string, key: string, fetch: () => Promise<T>): Promise<T> {
+    const bypass = requestScopeStorage.getStore()?.cacheBypass === true;
+    if (!this.enabled) {
+      const entry = await this.fetchEntry(fetch);
+      this.record(route, 'miss', entry.at);
+      return entry.value;
+    }
+    if (!bypass) {
+      const cached = await this.get<T>(key);
+      if (cached) {
+        this.record(route, 'hit', cached.at);
+        return cached.value;
+      }
+    }
+    const entry = (await this.flight(route, key, fetch)) as Entry<T>;
+    this.record(route, bypass ? 'bypass' : 'miss', entry.at);
+    return entry.value;
+  }
+
+  /**
+   * Several states in one call (the Meeting batch): fresh ones from the cache, the others through
+   * `fetchMissing` (still batched upstream), each then stored under its own key.
+   */
+  async readMany<T>(route: string, keys: string[], fetchMissing: (missing: number[]) => Promise<T[]>): Promise<T[]> {
+    const bypass = requestScopeStorage.getStore()?.cacheBypass === true;
+    const found: (Entry<T> | undefined)[] =
+      this.enabled && !bypass ? await this.getMany<T>(keys) : keys.map(() => undefined);
+    const missing = found.flatMap((entry, i) => (entry ? [] : [i]));
+    let oldest = Math.min(Date.now(), ...found.flatMap((e) => (e ? [e.at] : [])));
+    if (missing.length > 0) {
+      const at = Date.now();
+      const values = await fetchMissing(missing);
+      missing.forEach((index, i) => (found[index] = { at, value: values[i]! }));
+      if (this.enabled) await this.setMany(missing.map((index) => [keys[index]!, found[index]!]));
+      oldest = Math.min(oldest, at);
+    }
+    const outcome: CacheOutcome = missing.length === 0 ? 'hit' : bypass ? 'bypass' : 'miss';
+    this.record(route, outcome, oldest);
+    return found.map((entry) => entry!.value);
+  }
+
+  private record(route: string, outcome: CacheOutcome, observedAtMs: number): void {
+    this.metrics.statusCache.inc({ route, outcome });
+    const scope = requestScopeStorage.getStore();
+    if (scope) scope.cache = { outcome, observedAtMs };
+  }
+
+  /** One flight per key in this process; across replicas, the fetch lock. */
+  private flight<T>(route: string, key: string, fetch: () => Promise<T>): Promise<Entry<unknown>> {
+    let pending = this.inflight.get(key);
+    if (pending) {
+      this.metrics.statusCache.inc({ route, outcome: 'coalesced' });
+      return pending;
+    }
+    pending = this.fetchShared(route, key, fetch).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, pending);
+    return pending;
+  }
+
+  private async fetchShared<T>(route: string, key: string, fetch: () => Promise<T>): Promise<Entry<T>> {
+    const lockKey = `${key}:fetching`;
+    const owner = randomUUID();
+    let locked: boolean;
+    try {
+      locked = (await this.redis.set(lockKey, owner, 'PX', this.waitMs, 'NX')) === 'OK';
+    } catch {
+      return this.fetchEntry(fetch); // Redis down: answer from the upstream, uncached.
+    }
+    if (!locked) {
+      this.metrics.statusCache.inc({ route, outcome: 'coalesced' });
+      const shared = await this.waitForOther<T>(key, lockKey);
+      if (shared) return shared;
+      return this.fetchEntry(fetch); // the holder failed or took too long: fetch ourselves
+    }
+    try {
+      const entry = await this.fetchEntry(fetch);
+      await this.set(key, entry);
+      return entry;
+    } finally {
+      await this.redis.eval(RELEASE, 1, lockKey, owner).catch(() => undefined);
+    }
+  }
+
+  /** Polls for the lock holder's result until it appears, the lock goes, or our deadline passes. */
+  private async waitForOther<T>(key: string, lockKey: string): Promise<Entry<T> | undefined> {
+    const deadline = Date.now() + this.waitMs;
+    while (Date.now() < deadline) {
+      await sleep(POLL_MS);
+      try {
+        const [value, lock] = await Promise.all([this.redis.get(key), this.redis.exists(lockKey)]);
+        if (value) return JSON.parse(value) as Entry<T>;
+        if (!lock) return undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private async fetchEntry<T>(fetch: () => Promise<T>): Promise<Entry<T>> {
+    const at = Date.now();
+    return { at, value: await fetch() };
+  }
+
+  private async get<T>(key: string): Promise<Entry<T> | undefined> {
+    try {
+      const text = await this.redis.get(key);
+      return text ? (JSON.parse(text) as Entry<T>) : undefined;
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'status cache unavailable; asking the upstream');
+      return undefined;
+    }
+  }
+
+  private async getMany<T>(keys: string[]): Promise<(Entry<T> | undefined)[]> {
+    try {
+      const texts = await this.redis.mget(...keys);
+      return texts.map((text) => (text ? (JSON.parse(text) as Entry<T>) : undefined));
+    } catch {
+      return keys.map(() => undefined);
+    }
+  }
+
+  private async set(key: string, entry: Entry<unknown>): Promise<void> {
+    await this.redis.set(key, JSON.stringify(entry), 'PX', this.ttlMs).catch(() => undefined);
+  }
+
+  private async setMany(entries: [string, Entry<unknown>][]): Promise<void> {
+    if (entries.length === 0) return;
+    const multi = this.redis.multi();
+    for (const [key, entry] of entries) multi.set(key, JSON.stringify(entry), 'PX', this.ttlMs);
+    await multi.exec().catch(() => undefined);
+  }
+}
