@@ -4,6 +4,7 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { familyModules } from './families/registry';
 import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/graceful-shutdown';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
 import { RedisModule } from './redis/redis.module';
@@ -20,6 +21,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         RedisModule,
+        LifecycleModule,
         MetricsModule,
         TracingModule,
         UpstreamCoreModule,

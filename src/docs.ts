@@ -76,6 +76,6 @@ export function setupDocs(app: INestApplication, document = buildOpenApiDocument
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',
-    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+    swaggerOptions: { persistAuthorization: false, displayRequestDuration: true },
   });
 }

@@ -1,8 +1,14 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory';
 import { loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
+import { GracefulShutdown } from './lifecycle/graceful-shutdown';
 import { prepareSandboxMode, SANDBOX_DEMO_API_KEY, SandboxMode } from './sandbox-mode';
+
+/** After draining, closing the application (Redis, pools) and the sandbox gets this long. */
+const CLOSE_TIMEOUT_MS = 5000;
 
 async function main(): Promise<void> {
   const sandboxMode = process.env.UPSTREAM_MODE === 'sandbox';
@@ -10,6 +16,37 @@ async function main(): Promise<void> {
   const config = loadConfig(prepared?.env ?? process.env);
   const app = await createApp(config);
   await app.listen({ port: config.port, host: '0.0.0.0' });
+
+  // SIGTERM/SIGINT: readiness 503 and no new connections at once, requests in flight get
+  // SHUTDOWN_GRACE_MS, then the application closes (Redis, upstream pools) and, in sandbox
+  // mode, the simulated upstreams and the private redis-server last: exit 0.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const logger = new Logger('Shutdown');
+    logger.log({ signal, graceMs: config.shutdownGraceMs }, 'shutdown begins');
+    void (async () => {
+      await app.get(GracefulShutdown).drain(config.shutdownGraceMs);
+      const closed = await Promise.race([
+        (async () => {
+          await app.close();
+          await prepared?.close();
+          return true;
+        })().catch((err: unknown) => {
+          logger.error({ err }, 'error while closing');
+          return true;
+        }),
+        sleep(CLOSE_TIMEOUT_MS, false),
+      ]);
+      if (!closed) logger.warn({ ms: CLOSE_TIMEOUT_MS }, 'closing took too long; exiting anyway');
+      logger.log('shutdown complete');
+      process.exit(0);
+    })();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+
   if (prepared) {
     const base = `http://localhost:${config.port}`;
     process.stdout.write(
@@ -22,12 +59,6 @@ async function main(): Promise<void> {
         try: `curl -H 'X-API-Key: ${SANDBOX_DEMO_API_KEY}' ${base}/v1/me`,
       })}\n`,
     );
-    // A private redis-server (REDIS_URL unset) ends with this process, after the app has closed.
-    // Fire-and-forget inside a signal handler: Nest's shutdown hook closes the app meanwhile, and a
-    // failure to close a simulated upstream must not become an unhandled rejection at exit.
-    const stop = () => void prepared.sandbox.close().catch(() => undefined);
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
   }
 }
 

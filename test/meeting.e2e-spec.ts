@@ -134,7 +134,7 @@ describe('Meeting family against the sandbox and real Redis', () => {
     expect(stack.sandbox.meeting.activationCalls.filter((c) => c.sn === 'HWSN0007')).toHaveLength(5);
   });
 
-  it('never retries a reset and gives the attempt back when the upstream fails', async () => {
+  it('never retries a reset; a 5xx (outcome unknown) keeps the attempt counted', async () => {
     const url = '/v1/meeting/devices/HWSN0008/activation-code/reset';
     const before = counters().businessCalls;
     stack.sandbox.meeting.injector.inject({ mode: 'status', status: 503, count: 3, target: 'business' });
@@ -143,7 +143,7 @@ describe('Meeting family against the sandbox and real Redis', () => {
     expect(counters().businessCalls - before).toBe(1);
     await stack.sandbox.reset();
     const ok = await post(url, { email: 'admin@example.com' });
-    expect(json<{ quota: { remaining: number } }>(ok).quota.remaining).toBe(4);
+    expect(json<{ quota: { remaining: number } }>(ok).quota.remaining).toBe(3);
   });
 
   it('maps upstream 500, hang and malformed bodies to 502, 504 and 502 problems', async () => {
@@ -179,6 +179,23 @@ describe('Meeting family against the sandbox and real Redis', () => {
     const before = counters().businessCalls;
     const body = expectProblem(await post('/v1/meeting/terminals/statuses', payload), 400, 'VALIDATION_FAILED');
     expect(body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+    expect(counters().businessCalls).toBe(before);
+  });
+
+  it('answers a 64 KiB batch of distinct numbers with 400 for its size only, without checking uniqueness', async () => {
+    const numbers = Array.from({ length: 3900 }, (_, i) => `+991116${String(i).padStart(6, '0')}`);
+    const payload = JSON.stringify({ numbers });
+    expect(payload.length).toBeGreaterThan(60 * 1024);
+    expect(payload.length).toBeLessThan(64 * 1024);
+    const before = counters().businessCalls;
+    const res = await stack.gw.app.inject({
+      method: 'POST',
+      url: '/v1/meeting/terminals/statuses',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload,
+    });
+    const body = expectProblem(res, 400, 'VALIDATION_FAILED');
+    expect(body.errors).toEqual([{ field: 'numbers', message: 'must contain no more than 100 elements' }]);
     expect(counters().businessCalls).toBe(before);
   });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { sandboxEnvironment, startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
 import { apiKeysJson, dropPrefix, KEYS, REDIS_URL, uniquePrefix } from './support/gateway';
@@ -20,6 +21,8 @@ describe('three gateway processes sharing one Redis', () => {
       TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       RATE_LIMIT_PER_MINUTE: '100000',
       CCMS_QUEUE_TIMEOUT_MS: '10000',
+      UPSTREAM_TIMEOUT_MS: '1500',
+      AUTH_FAILURES_PER_MINUTE: '10',
       // Every request here must reach the upstream (limits are what is counted).
       STATUS_CACHE_TTL_MS: '0',
       LOG_LEVEL: 'warn',
@@ -33,10 +36,10 @@ describe('three gateway processes sharing one Redis', () => {
     await dropPrefix(prefix);
   });
 
-  const call = async (i: number, method: 'GET' | 'POST', path: string, body?: unknown) => {
+  const call = async (i: number, method: 'GET' | 'POST', path: string, body?: unknown, key: string = KEYS.all) => {
     const res = await request(`${gateways[i % 3]!.url}${path}`, {
       method,
-      headers: { 'x-api-key': KEYS.all, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { 'x-api-key': key, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     await res.body.dump();
@@ -67,6 +70,35 @@ describe('three gateway processes sharing one Redis', () => {
     expect(statuses.filter((s) => s === 202)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(10);
     expect(sandbox.meeting.activationCalls.filter((c) => c.sn === 'HWSN0011')).toHaveLength(5);
+  });
+
+  it('counts resets from their start: 20 concurrent resets against a Meeting slower than the deadline, exactly 5 reach it', async () => {
+    const sn = 'HWSN0012';
+    // The five that reach Meeting answer after the 1.5 s deadline: outcome unknown, all stay counted.
+    sandbox.meeting.injector.inject({ mode: 'delay', delayMs: 2500, count: 5, target: 'business' });
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call(i, 'POST', `/v1/meeting/devices/${sn}/activation-code/reset`, { email: 'ops@example.com' }),
+      ),
+    );
+    expect(statuses.filter((s) => s === 504)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    await sleep(1500);
+    expect(sandbox.meeting.activationCalls.filter((c) => c.sn === sn)).toHaveLength(5);
+    const before = sandbox.meeting.injector.counters.businessCalls;
+    expect(await call(1, 'POST', `/v1/meeting/devices/${sn}/activation-code/reset`, { email: 'ops@example.com' })).toBe(
+      429,
+    );
+    expect(sandbox.meeting.injector.counters.businessCalls).toBe(before);
+  });
+
+  it('limits failed authentications per address across all three; the valid key in use keeps working', async () => {
+    const bad = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call(i, 'GET', '/v1/me', undefined, `guess-${i}`)),
+    );
+    expect(bad).toEqual(Array(10).fill(401));
+    for (let i = 0; i < 3; i++) expect(await call(i, 'GET', '/v1/me', undefined, 'guess-more')).toBe(429);
+    for (let i = 0; i < 3; i++) expect(await call(i, 'GET', '/v1/me')).toBe(200);
   });
 
   it('keeps CC-CMS at 10 requests in flight or fewer in total', async () => {

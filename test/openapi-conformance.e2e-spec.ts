@@ -824,10 +824,10 @@ const MAIN_CASES: Case[] = [
   { name: 'softphones', url: `${SOFTPHONES}?limit=100&offset=100`, status: 200 },
   ...conditional({ name: 'softphones', url: `${SOFTPHONES}?limit=100&offset=100`, status: 200 }),
   {
-    name: 'softphones with credentials (never cached: no cache headers)',
+    name: 'softphones with credentials (never cached: no-store, no cache headers)',
     url: `${SOFTPHONES}?include=credentials&limit=5`,
     status: 200,
-    expectHeaders: { etag: undefined, 'cache-control': undefined, age: undefined, 'cache-status': undefined },
+    expectHeaders: { etag: undefined, 'cache-control': 'no-store', age: undefined, 'cache-status': undefined },
   },
   {
     name: 'softphones, credentials without scope',

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { chromium, Browser } from 'playwright-core';
-import { KEYS } from './support/gateway';
+import { createServer, Server } from 'node:http';
+import { dropPrefix, KEYS, startGateway, TestGateway } from './support/gateway';
 import { startStack, TestStack } from './support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -39,6 +40,11 @@ describe('Swagger UI in a real browser', () => {
 
   it('authorizes with an API key and runs "Try it out" on GET /v1/me', async () => {
     const page = await browser.newPage();
+    // Swagger UI must work under its Content-Security-Policy: no violation reported.
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
     await page.goto(`${baseUrl}/docs`);
     await page.locator('button.authorize').first().click();
     await page.locator('.modal-ux input[type=text]').first().fill(KEYS.all);
@@ -57,7 +63,79 @@ describe('Swagger UI in a real browser', () => {
       '"name": "all"',
     );
 
+    expect(violations).toEqual([]);
+    // The key is not persisted in the browser.
+    const stored = await page.evaluate<string>(
+      'JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })',
+    );
+    expect(stored).not.toContain(KEYS.all);
+
     mkdirSync('artifacts', { recursive: true });
     await page.screenshot({ path: 'artifacts/swagger-ui-try-it-out.png', fullPage: true });
   }, 60000);
+});
+
+/** CORS as a browser enforces it: a page on an allowed origin reads the API; another origin cannot. */
+describe('CORS in a real browser', () => {
+  let pages: Server;
+  let allowedOrigin: string;
+  let otherOrigin: string;
+  let gw: TestGateway;
+  let apiUrl: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // One tiny page server, reached under two origins (127.0.0.1 and localhost).
+    pages = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>'));
+    await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
+    const pagePort = (pages.address() as AddressInfo).port;
+    allowedOrigin = `http://127.0.0.1:${pagePort}`;
+    otherOrigin = `http://localhost:${pagePort}`;
+    gw = await startGateway({ CORS_ORIGINS: allowedOrigin });
+    await gw.app.listen({ port: 0, host: '127.0.0.1' });
+    apiUrl = `http://127.0.0.1:${(gw.app.getHttpServer().address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+  }, 60000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+    if (gw) await dropPrefix(gw.prefix);
+    pages?.close();
+  });
+
+  const callFrom = async (origin: string) => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${origin}/`);
+      return await page.evaluate(
+        async ({ url, key }) => {
+          try {
+            const res = await fetch(`${url}/v1/me`, { headers: { 'X-API-Key': key, 'X-Request-Id': 'cors-1' } });
+            return { status: res.status, requestId: res.headers.get('x-request-id'), body: await res.json() };
+          } catch (err) {
+            return { error: String(err) };
+          }
+        },
+        { url: apiUrl, key: KEYS.all },
+      );
+    } finally {
+      await page.close();
+    }
+  };
+
+  it('lets the allowed origin call the API with X-API-Key and read X-Request-Id', async () => {
+    expect(await callFrom(allowedOrigin)).toEqual({
+      status: 200,
+      requestId: 'cors-1',
+      body: expect.objectContaining({ name: 'all' }),
+    });
+  }, 30000);
+
+  it('blocks any other origin', async () => {
+    expect(await callFrom(otherOrigin)).toEqual({ error: expect.stringMatching(/Failed to fetch/) });
+  }, 30000);
 });

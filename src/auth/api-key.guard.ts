@@ -3,18 +3,26 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { AppError } from '../common/errors/app-error';
 import { ErrorCode } from '../common/errors/error-code';
-import { ApiKeyService } from './api-key.service';
+import { AuthFailures } from './auth-failures.service';
+import { ApiKeyService, secretHash } from './api-key.service';
 import { AuthenticatedRequest, PUBLIC_KEY, SCOPES_KEY } from './principal';
 import { RateLimitService } from './rate-limit.service';
 import type { Scope } from './scopes';
 
-/** Global guard: API key -> principal, per-key rate limit, then the route's scopes. */
+/** Longest X-API-Key that is hashed at all; anything longer fails without a look-up. */
+const MAX_KEY_LENGTH = 512;
+
+/**
+ * Global guard: failed-authentication limit per client address (before any key lookup), API
+ * key -> principal, per-key rate limit, then the route's scopes.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyService,
     private readonly rateLimit: RateLimitService,
+    private readonly failures: AuthFailures,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -24,11 +32,26 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const presented = request.headers['x-api-key'];
-    if (typeof presented !== 'string' || presented.length === 0) {
-      throw new AppError(ErrorCode.UNAUTHENTICATED, 'The X-API-Key header is missing.');
+    const usable = typeof presented === 'string' && presented.length > 0 && presented.length <= MAX_KEY_LENGTH;
+    const hash = usable ? secretHash(presented) : undefined;
+    const hashHex = hash?.toString('hex');
+
+    const blockedMs = await this.failures.blockedFor(request.ip, hashHex);
+    if (blockedMs > 0) throw authFailure(request, blockedMs);
+
+    const principal = hash ? this.apiKeys.authenticate(hash) : undefined;
+    if (!principal) {
+      const nowBlockedMs = await this.failures.recordFailure(request.ip);
+      if (nowBlockedMs > 0) throw authFailure(request, nowBlockedMs);
+      request.authFailed = true;
+      throw new AppError(
+        ErrorCode.UNAUTHENTICATED,
+        typeof presented === 'string' && presented.length > 0
+          ? 'The API key is not valid.'
+          : 'The X-API-Key header is missing.',
+      );
     }
-    const principal = presented.length <= 512 ? this.apiKeys.authenticate(presented) : undefined;
-    if (!principal) throw new AppError(ErrorCode.UNAUTHENTICATED, 'The API key is not valid.');
+    this.failures.recordSuccess(request.ip, hashHex!);
 
     const budget = await this.rateLimit.consume(principal.name);
     const headers = {
@@ -52,4 +75,12 @@ export class ApiKeyGuard implements CanActivate {
     request.principal = principal;
     return true;
   }
+}
+
+/** 429 for an address over its failed-authentication budget (marked for the aggregated log). */
+export function authFailure(request: AuthenticatedRequest, blockedMs: number): AppError {
+  request.authFailed = true;
+  return new AppError(ErrorCode.RATE_LIMITED, 'Too many failed authentications from this address; try again later.', {
+    retryAfterSeconds: blockedMs / 1000,
+  });
 }

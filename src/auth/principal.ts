@@ -7,7 +7,11 @@ export interface Principal {
   scopes: Scope[];
 }
 
-export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
+export type AuthenticatedRequest = FastifyRequest & {
+  principal?: Principal;
+  /** Authentication failed (401, or 429 for the address): logged in aggregate, not per request. */
+  authFailed?: boolean;
+};
 
 export const SCOPES_KEY = 'cgw:scopes';
 export const PUBLIC_KEY = 'cgw:public';

@@ -57,7 +57,7 @@ const RANGE_RULES = new Set([
   'isLength',
   'arrayMinSize',
   'arrayMaxSize',
-  'arrayUnique',
+  'uniqueItems',
   'arrayNotEmpty',
   'minDate',
   'maxDate',

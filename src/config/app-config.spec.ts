@@ -16,6 +16,12 @@ describe('loadConfig', () => {
       upstreamTimeoutMs: 10000,
       logLevel: 'info',
       apiKeys: [],
+      clientTimeoutMs: 10000,
+      shutdownGraceMs: 10000,
+      corsOrigins: [],
+      metricsToken: undefined,
+      authFailuresPerMinute: 60,
+      maxConnections: 10000,
     });
     expect(config.families).toEqual({ meeting: undefined, 'cc-cms': undefined, 'cc-management': undefined });
   });
@@ -27,6 +33,14 @@ describe('loadConfig', () => {
     [{ UPSTREAM_MODE: 'mock' }, /UPSTREAM_MODE/],
     [{ UPSTREAM_TIMEOUT_MS: '10' }, /UPSTREAM_TIMEOUT_MS/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ CLIENT_TIMEOUT_MS: '50' }, /CLIENT_TIMEOUT_MS/],
+    [{ SHUTDOWN_GRACE_MS: '-1' }, /SHUTDOWN_GRACE_MS/],
+    [{ AUTH_FAILURES_PER_MINUTE: '0' }, /AUTH_FAILURES_PER_MINUTE/],
+    [{ MAX_CONNECTIONS: 'many' }, /MAX_CONNECTIONS/],
+    [{ METRICS_TOKEN: 'short' }, /METRICS_TOKEN/],
+    [{ CORS_ORIGINS: '*' }, /CORS_ORIGINS: "\*"/],
+    [{ CORS_ORIGINS: 'https://app.example.com/' }, /CORS_ORIGINS/],
+    [{ CORS_ORIGINS: 'https://app.example.com,ftp://files.example.com' }, /CORS_ORIGINS: "ftp/],
     [{ MEETING_BASE_URL: 'not a url' }, /MEETING_BASE_URL/],
     [{ TOKEN_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, /TOKEN_ENCRYPTION_KEY/],
     [{ API_KEYS: '{oops' }, /API_KEYS: not valid JSON/],
@@ -41,6 +55,26 @@ describe('loadConfig', () => {
     ],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+  });
+
+  it('reads the hardening variables', () => {
+    const config = loadConfig({
+      ...base,
+      CLIENT_TIMEOUT_MS: '2500',
+      SHUTDOWN_GRACE_MS: '0',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      METRICS_TOKEN: 'abcdefghijklmnop0123',
+      AUTH_FAILURES_PER_MINUTE: '7',
+      MAX_CONNECTIONS: '500',
+    });
+    expect(config).toMatchObject({
+      clientTimeoutMs: 2500,
+      shutdownGraceMs: 0,
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      metricsToken: 'abcdefghijklmnop0123',
+      authFailuresPerMinute: 7,
+      maxConnections: 500,
+    });
   });
 
   it('requires REDIS_URL in live mode only', () => {

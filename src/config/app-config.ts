@@ -22,6 +22,18 @@ export interface AppConfig {
   redisSentinel?: RedisSentinelConfig;
   redisKeyPrefix: string;
   upstreamTimeoutMs: number;
+  /** A client must send its whole request (headers and body) within this. */
+  clientTimeoutMs: number;
+  /** On SIGTERM, how long requests in flight get before every connection is closed. */
+  shutdownGraceMs: number;
+  /** Exact origins allowed to call the API from a browser; empty: no CORS headers at all. */
+  corsOrigins: string[];
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+  /** Failed authentications per client address per minute before 429. */
+  authFailuresPerMinute: number;
+  /** Open client connections one process accepts; beyond, new connections are dropped. */
+  maxConnections: number;
   /** Freshness of the shared status cache; 0 = off. */
   statusCacheTtlMs: number;
   /** OTLP/HTTP endpoint for traces; undefined = not exported. */
@@ -58,6 +70,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     errors.push(`TOKEN_ENCRYPTION_KEY: required when ${tokenFamilies.join(' or ')} is configured`);
   }
   const apiKeys = parseApiKeys(env, errors);
+  const corsOrigins = parseOrigins(env.CORS_ORIGINS, errors);
   if (errors.length > 0) throw new ConfigError(`Invalid configuration:\n  ${errors.join('\n  ')}`);
   return {
     port: env.PORT ?? 3000,
@@ -66,6 +79,12 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     redisSentinel,
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'cgw:',
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS ?? 10_000,
+    clientTimeoutMs: env.CLIENT_TIMEOUT_MS ?? 10_000,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS ?? 10_000,
+    corsOrigins,
+    metricsToken: env.METRICS_TOKEN,
+    authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE ?? 60,
+    maxConnections: env.MAX_CONNECTIONS ?? 10_000,
     statusCacheTtlMs: env.STATUS_CACHE_TTL_MS ?? 2000,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     statusPollIntervalMs: env.STATUS_POLL_INTERVAL_MS ?? 5000,
@@ -95,6 +114,24 @@ function familySettings(family: Family, raw: NodeJS.ProcessEnv, errors: string[]
   for (const name of missing) errors.push(`${name}: required when other ${family.title} variables are set`);
   const settings = family.settings(env, errors);
   return errors.length === before ? settings : undefined;
+}
+
+/** `https://app.example.com,http://localhost:5173`: exact origins (scheme, host, port; no path). */
+function parseOrigins(value: string | undefined, errors: string[]): string[] {
+  if (!value) return [];
+  const origins: string[] = [];
+  for (const item of value.split(',').map((o) => o.trim())) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(item);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      // reported below
+    }
+    if (origin === item) origins.push(origin);
+    else errors.push(`CORS_ORIGINS: "${item}" is not an exact origin such as https://app.example.com`);
+  }
+  return origins;
 }
 
 function parseSentinels(env: Environment, errors: string[]): RedisSentinelConfig | undefined {

@@ -107,6 +107,41 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  CLIENT_TIMEOUT_MS?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SHUTDOWN_GRACE_MS?: number;
+
+  /** Comma-separated exact origins; checked one by one in loadConfig. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._~+/-]{16,256}=*$/, {
+    message: 'must be 16-256 characters of a bearer token (letters, digits, . _ ~ + / -)',
+  })
+  METRICS_TOKEN?: string;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  AUTH_FAILURES_PER_MINUTE?: number;
+
   // Gateway tunables beyond the contract's table (documented in the README).
   @Transform(toInt)
   @IsOptional()
@@ -128,6 +163,13 @@ export class Environment {
   @Min(100)
   @Max(600_000)
   CIRCUIT_HALF_OPEN_AFTER_MS?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  MAX_CONNECTIONS?: number;
 }
 
 export class ConfigError extends Error {

@@ -14,6 +14,7 @@ import { Public } from '../auth/principal';
 import { REDIS, RedisLifecycle } from '../redis/redis.module';
 import { FAMILY_IDS } from '../families/registry';
 import { CircuitRegistry } from '../upstream/circuit-registry';
+import { GracefulShutdown } from '../lifecycle/graceful-shutdown';
 
 class LivenessDto {
   @ApiProperty({ enum: ['ok'], description: 'Always ok while the process serves requests' }) status!: 'ok';
@@ -83,6 +84,7 @@ export class HealthController {
     private readonly circuits: CircuitRegistry,
     private readonly redisLifecycle: RedisLifecycle,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly shutdown: GracefulShutdown,
   ) {}
 
   @Get('live')
@@ -105,14 +107,21 @@ export class HealthController {
     description: 'Not ready: Redis is unreachable, or the gateway is shutting down',
   })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    let result: HealthCheckResult;
     try {
-      return await this.health.check([() => this.checkRedis(), () => this.checkUpstreams()]);
+      result = await this.health.check([() => this.checkRedis(), () => this.checkUpstreams()]);
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;
       // A readiness probe wants the indicator details, not a problem document.
       reply.status(503);
-      return err.getResponse() as HealthCheckResult;
+      result = err.getResponse() as HealthCheckResult;
     }
+    if (this.shutdown.draining) {
+      // From the moment shutdown begins: out of rotation, whatever the indicators say.
+      reply.status(503).header('retry-after', '1');
+      return { ...result, status: 'shutting_down' };
+    }
+    return result;
   }
 
   private async checkRedis() {

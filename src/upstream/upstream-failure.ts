@@ -8,13 +8,20 @@ import { ErrorCode } from '../common/errors/error-code';
  * by the client's input (not found, bad parameter) are plain AppErrors and never count.
  */
 export class UpstreamFailure extends AppError {
+  /**
+   * The request surely never reached the upstream (no connection could be made), so it had no
+   * effect there. False means "may have": sent, then timed out, reset or answered 5xx.
+   */
+  readonly notSent: boolean;
+
   constructor(
     code: ErrorCode.UPSTREAM_UNAVAILABLE | ErrorCode.UPSTREAM_TIMEOUT | ErrorCode.UPSTREAM_REJECTED,
     detail: string,
     readonly retryable: boolean,
-    options: AppErrorOptions & { upstream: UpstreamDetail },
+    options: AppErrorOptions & { upstream: UpstreamDetail; notSent?: boolean },
   ) {
     super(code, detail, options);
+    this.notSent = options.notSent ?? false;
   }
 }
 
@@ -28,6 +35,15 @@ export function upstreamUnavailable(
   return new UpstreamFailure(ErrorCode.UPSTREAM_UNAVAILABLE, detail, retryable, {
     upstream: { service, ...upstream },
     cause,
+  });
+}
+
+/** No connection to the upstream could be made: nothing was sent (retryable, counts for the breaker). */
+export function upstreamUnreachable(service: UpstreamService, detail: string, cause: unknown) {
+  return new UpstreamFailure(ErrorCode.UPSTREAM_UNAVAILABLE, detail, true, {
+    upstream: { service },
+    cause,
+    notSent: true,
   });
 }
 

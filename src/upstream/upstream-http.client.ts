@@ -5,7 +5,25 @@ import { AppError, UpstreamDetail, UpstreamService } from '../common/errors/app-
 import type { RequestContext } from '../common/request-context';
 import type { MetricsService } from '../metrics/metrics.service';
 import type { Tracing } from '../tracing/tracing';
-import { upstreamMalformed, upstreamTimeout, upstreamUnavailable } from './upstream-failure';
+import { upstreamMalformed, upstreamTimeout, upstreamUnavailable, upstreamUnreachable } from './upstream-failure';
+
+/**
+ * Error codes of a connection that could not be made (DNS, refused, unreachable, TLS handshake):
+ * the request was never sent. A reset or close after connecting is not among them.
+ */
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export interface UpstreamRequest {
   /** Metric label, e.g. `userstatus`. */
@@ -162,8 +180,13 @@ export class UpstreamHttpClient {
     return { service: this.service, status: response.status, ...own };
   }
 
+  /**
+   * Called at shutdown, after the HTTP server has drained: whatever is still in flight upstream
+   * belongs to a client request that was cut at the end of the grace period, so it is aborted
+   * (close() would wait for it, up to the upstream deadline).
+   */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool.destroy();
   }
 
   private classify(err: unknown, setOutcome: (o: string) => void): unknown {
@@ -178,13 +201,11 @@ export class UpstreamHttpClient {
     }
     if (err instanceof undiciErrors.ConnectTimeoutError) {
       setOutcome('timeout');
-      return upstreamUnavailable(
-        this.service,
-        `Could not connect to the ${this.service} upstream in time.`,
-        true,
-        undefined,
-        err,
-      );
+      return upstreamUnreachable(this.service, `Could not connect to the ${this.service} upstream in time.`, err);
+    }
+    if (CONNECT_FAILURES.has((err as NodeJS.ErrnoException | null)?.code ?? '')) {
+      setOutcome('error');
+      return upstreamUnreachable(this.service, `Could not connect to the ${this.service} upstream.`, err);
     }
     setOutcome('error');
     return upstreamUnavailable(

@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import type { FamilyId } from '../families/registry';
 import { MetricsService } from '../metrics/metrics.service';
+import { GracefulShutdown } from '../lifecycle/graceful-shutdown';
 import { REDIS } from '../redis/redis.module';
 import { SseStream } from './sse-stream';
 import type { ItemResult, ProblemEvent, WatchedState, WatchSource } from './watch-source';
@@ -85,6 +86,7 @@ export class WatchHub implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly shutdown: GracefulShutdown,
   ) {
     this.intervalMs = config.statusPollIntervalMs;
     this.tickMs = Math.max(100, Math.min(1000, Math.floor(this.intervalMs / 4)));
@@ -101,6 +103,12 @@ export class WatchHub implements OnModuleInit, BeforeApplicationShutdown {
   onModuleInit(): void {
     this.ticker = setInterval(() => void this.tick(), this.tickMs);
     this.ticker.unref();
+    // Streams end as soon as draining begins, not after the grace period.
+    this.shutdown.onDrain(() => this.endStreams());
+  }
+
+  private endStreams(): void {
+    for (const watcher of this.watchers) watcher.sse.end();
   }
 
   /**
@@ -122,7 +130,7 @@ export class WatchHub implements OnModuleInit, BeforeApplicationShutdown {
   /** Ends every stream cleanly so clients reconnect to another replica. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.ticker);
-    for (const watcher of this.watchers) watcher.sse.end();
+    this.endStreams();
     const subscriber = this.subscriber;
     this.subscriber = undefined;
     if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());

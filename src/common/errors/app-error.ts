@@ -26,6 +26,8 @@ export interface AppErrorOptions {
   /** Overrides the code's default status: 503 for UPSTREAM_UNAVAILABLE while a circuit is open. */
   status?: number;
   headers?: Record<string, string>;
+  /** Extension members of the problem body (RFC 9457 §3.2), e.g. `quota` on QUOTA_EXCEEDED. */
+  extensions?: Record<string, unknown>;
   cause?: unknown;
 }
 

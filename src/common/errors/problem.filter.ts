@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, FieldError, UpstreamDetail } from './app-error';
 import { ERROR_SHAPES, ErrorCode, errorCodeForClientStatus, problemType } from './error-code';
+import { pathOf } from '../http/route-methods';
 
 interface ProblemBody {
   type: string;
@@ -18,7 +19,7 @@ interface ProblemBody {
 /** The RFC 9457 body of an AppError; `instance` is the request path without its query. */
 export function problemBody(error: AppError, instance: string, requestId: string): ProblemBody {
   const shape = ERROR_SHAPES[error.code];
-  return {
+  const body: ProblemBody = {
     type: problemType(error.code),
     title: shape.title,
     status: error.options.status ?? shape.status,
@@ -29,11 +30,16 @@ export function problemBody(error: AppError, instance: string, requestId: string
     ...(error.options.errors ? { errors: error.options.errors } : {}),
     ...(error.options.upstream ? { upstream: error.options.upstream } : {}),
   };
+  // Extension members after the standard ones, never replacing one.
+  for (const [name, value] of Object.entries(error.options.extensions ?? {})) {
+    if (!(name in body)) (body as unknown as Record<string, unknown>)[name] = value;
+  }
+  return body;
 }
 
 /** Writes an AppError as problem+json; also used by Fastify hooks that run outside Nest. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): void {
-  const body = problemBody(error, (request.url ?? '/').split('?')[0]!, request.id);
+  const body = problemBody(error, pathOf(request.url), request.id);
   if (error.options.retryAfterSeconds !== undefined) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.options.retryAfterSeconds))));
   }

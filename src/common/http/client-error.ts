@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { AppError } from '../errors/app-error';
 import { ErrorCode } from '../errors/error-code';
 import { problemBody } from '../errors/problem.filter';
+import { pathOf } from './route-methods';
 
 /** What Node passes to 'clientError': llhttp errors carry `code`, `reason` and `rawPacket`. */
 type ParserError = Error & { code?: string; reason?: unknown; rawPacket?: unknown };
@@ -24,10 +25,13 @@ export function createClientErrorHandler(onError?: (info: ClientErrorInfo) => vo
     // The peer is gone: nothing to answer.
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     // A response already started on this connection must not be corrupted (Node does the same).
-    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean; req?: { url?: string } } | null })
+      ._httpMessage;
     if (socket.writable && !inFlight?.headersSent) {
       const requestId = randomUUID();
-      const body = JSON.stringify(problemBody(toAppError(err), requestPath(err.rawPacket), requestId));
+      // A request whose headers arrived (its body did not, in time) has its path parsed already.
+      const path = inFlight?.req?.url !== undefined ? pathOf(inFlight.req.url) : requestPath(err.rawPacket);
+      const body = JSON.stringify(problemBody(toAppError(err), path, requestId));
       const status = statusOf(err);
       socket.write(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +

@@ -1,26 +1,21 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app-error';
 import { ErrorCode } from '../errors/error-code';
 import { sendProblem } from '../errors/problem.filter';
+import { pathOf, RouteMethods } from './route-methods';
 
 /**
  * A known path asked with a method it does not serve is a 405 with `Allow`, not a 404. The
- * methods come from Fastify's own route table (so HEAD, which Fastify adds for every GET, is
- * listed), and the path is matched by Fastify's router, parameters included. Register before
- * the routes: the onRoute hook only sees routes added after it.
+ * methods come from Fastify's own route table (trackRouteMethods), so HEAD is listed for GET
+ * routes and parameters match as the router matches them.
  */
-export function registerMethodNotAllowed(fastify: FastifyInstance): void {
-  const methods = new Set<string>();
-  fastify.addHook('onRoute', (route) => {
-    for (const method of ([] as string[]).concat(route.method)) methods.add(method.toUpperCase());
-  });
+export function registerMethodNotAllowed(fastify: FastifyInstance, routeMethods: RouteMethods): void {
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (!request.is404) return done();
-    const url = request.url.split('?')[0]!;
-    // A route that matched and then called the not-found handler itself (e.g. an empty parameter).
-    if (isServed(request.method, url)) return done();
-    const allow = [...methods].filter((method) => isServed(method, url)).sort();
-    if (allow.length === 0) return done();
+    const allow = routeMethods(pathOf(request.url));
+    // Unknown path, or a route that matched and then called the not-found handler itself
+    // (e.g. an empty parameter).
+    if (allow.length === 0 || allow.includes(request.method)) return done();
     sendProblem(
       request,
       reply,
@@ -29,8 +24,4 @@ export function registerMethodNotAllowed(fastify: FastifyInstance): void {
       }),
     );
   });
-
-  function isServed(method: string, url: string): boolean {
-    return fastify.findRoute({ method: method as HTTPMethods, url }) !== null;
-  }
 }

@@ -15,8 +15,7 @@ import { sendProblem } from '../errors/problem.filter';
  * them, so what is accepted is exactly what is documented. Routes outside the document (the
  * Swagger UI assets) are not checked.
  */
-export function registerQueryRules(fastify: FastifyInstance, document: OpenAPIObject): void {
-  const declared = declaredQueryNames(document);
+export function registerQueryRules(fastify: FastifyInstance, declared: DeclaredQueryNames): void {
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const url = request.url;
     const start = url.indexOf('?');
@@ -28,8 +27,7 @@ export function registerQueryRules(fastify: FastifyInstance, document: OpenAPIOb
         new AppError(ErrorCode.BAD_REQUEST, 'The query string has invalid percent-encoding'),
       );
     }
-    const method = request.routeOptions.method === 'HEAD' ? 'GET' : request.routeOptions.method;
-    const names = declared.get(`${String(method)} ${request.routeOptions.url}`);
+    const names = namesOf(declared, request);
     if (!names) return done();
     const errors: FieldError[] = [];
     for (const [name, value] of Object.entries(request.query as Record<string, unknown>)) {
@@ -48,7 +46,10 @@ export function registerQueryRules(fastify: FastifyInstance, document: OpenAPIOb
 }
 
 /** `GET /v1/x/:id` -> the query parameter names its operation declares. */
-function declaredQueryNames(document: OpenAPIObject): Map<string, Set<string>> {
+export type DeclaredQueryNames = Map<string, Set<string>>;
+
+/** The query parameter names of every operation of the OpenAPI document, by `METHOD /route/:param`. */
+export function declaredQueryNames(document: OpenAPIObject): DeclaredQueryNames {
   const declared = new Map<string, Set<string>>();
   for (const [path, item] of Object.entries(document.paths)) {
     const url = path.replace(/\{([^}]+)\}/g, ':$1');
@@ -63,6 +64,12 @@ function declaredQueryNames(document: OpenAPIObject): Map<string, Set<string>> {
     }
   }
   return declared;
+}
+
+/** The query names the request's route declares; undefined for routes outside the document. */
+export function namesOf(declared: DeclaredQueryNames, request: FastifyRequest): Set<string> | undefined {
+  const method = request.routeOptions.method === 'HEAD' ? 'GET' : request.routeOptions.method;
+  return declared.get(`${String(method)} ${request.routeOptions.url}`);
 }
 
 function isWellEncoded(query: string): boolean {

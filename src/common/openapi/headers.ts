@@ -78,11 +78,6 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
     required: true,
     schema: { type: 'string', pattern: ETAG_PATTERN.source, example: EXAMPLE_ETAG },
   },
-  'Cache-Control': {
-    description: 'A client may keep a status read, but revalidates it (If-None-Match) before each use',
-    required: true,
-    schema: { type: 'string', enum: [STATUS_READ_CACHE_CONTROL] },
-  },
   Age: {
     description: 'Whole seconds since the upstream was asked for the (oldest) state in the answer',
     required: true,
@@ -100,6 +95,18 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
     description: 'Seconds to wait before trying again',
     required: true,
     schema: { type: 'integer', format: 'int32', minimum: 1, example: 30 },
+  },
+  'X-Content-Type-Options': {
+    description: 'On every response',
+    required: true,
+    schema: { type: 'string', enum: ['nosniff'] },
+  },
+  'Cache-Control': {
+    description:
+      '`no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but ' +
+      'revalidates it with If-None-Match before each use); softphones with passwords are always `no-store`',
+    required: true,
+    schema: { type: 'string', enum: ['no-store', STATUS_READ_CACHE_CONTROL] },
   },
 };
 

@@ -316,11 +316,12 @@ function refineResponses(operation: OperationObject, route: Route, path: string)
   for (const response of Object.values(responses) as ResponseObject[]) {
     response.headers = {
       'X-Request-Id': header('X-Request-Id'),
+      ...securityHeaders(path),
       ...(route.isPublic ? {} : Object.fromEntries(RATE_LIMIT_HEADERS.map((h) => [h, header(h, true)]))),
       ...response.headers,
     };
   }
-  if (route.statusRead) documentStatusRead(responses, route.statusRead, route.operationId);
+  if (route.statusRead) documentStatusRead(responses, route.statusRead, route.operationId, path);
   const instance = examplePath(path, operation);
   const validation = route.params || route.query || route.body ? validationExample(route) : undefined;
   for (const status of [...byStatus.keys()].sort((a, b) => a - b)) {
@@ -332,7 +333,7 @@ function refineResponses(operation: OperationObject, route: Route, path: string)
       if (examples[name]) throw new Error(`OpenAPI: ${route.operationId} has two ${status} examples named ${name}`);
       examples[name] = { summary: o.when ?? PROBLEM_WHEN[o.code], value: problemExample(o, route, instance, validation) };
     }
-    const headers: Record<string, HeaderObject> = { 'X-Request-Id': header('X-Request-Id') };
+    const headers: Record<string, HeaderObject> = { 'X-Request-Id': header('X-Request-Id'), ...securityHeaders(path) };
     if (!route.isPublic && status !== 401) {
       for (const h of RATE_LIMIT_HEADERS) headers[h] = header(h, false);
     }
@@ -353,6 +354,7 @@ function documentStatusRead(
   responses: ResponsesObject,
   statusRead: StatusReadMetadata,
   operationId: string,
+  path: string,
 ): void {
   const successes = Object.keys(responses).filter((status) => /^2\d\d$/.test(status));
   if (successes.length === 0) throw new Error(`OpenAPI: status read ${operationId} documents no success`);
@@ -370,9 +372,18 @@ function documentStatusRead(
       'Not Modified: If-None-Match holds the current ETag (the state is unchanged); no body, the same cache headers.',
     headers: {
       'X-Request-Id': header('X-Request-Id'),
+      ...securityHeaders(path),
       ...Object.fromEntries(RATE_LIMIT_HEADERS.map((h) => [h, header(h, true)])),
       ...Object.fromEntries(STATUS_READ_HEADERS.map((h) => [h, header(h, true)])),
     },
+  };
+}
+
+/** nosniff on every response; Cache-Control on /v1 (no-store unless the route sets its own). */
+function securityHeaders(path: string): Record<string, HeaderObject> {
+  return {
+    'X-Content-Type-Options': header('X-Content-Type-Options'),
+    ...(path === '/v1' || path.startsWith('/v1/') ? { 'Cache-Control': header('Cache-Control') } : {}),
   };
 }
 
@@ -417,6 +428,9 @@ function problemExample(
     requestId: EXAMPLE_REQUEST_ID,
     ...(isValidation ? { errors: validation.errors } : {}),
     ...(o.upstream ? { upstream: { service, ...o.upstream } } : {}),
+    ...(o.code === ErrorCode.QUOTA_EXCEEDED
+      ? { quota: { limit: 5, remaining: 0, resetsAt: '2026-11-25T10:00:00.000Z' } }
+      : {}),
   };
 }
 

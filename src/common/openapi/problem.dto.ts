@@ -18,6 +18,17 @@ export class UpstreamDetailDto {
   @ApiPropertyOptional({ example: 'Server exception', description: "The upstream's own message" }) message?: string;
 }
 
+export class QuotaDto {
+  @ApiProperty({ type: 'integer', example: 5 }) limit!: number;
+  @ApiProperty({ type: 'integer', example: 0 }) remaining!: number;
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-11-25T10:00:00.000Z',
+    description: 'When the oldest counted attempt leaves the window (as Retry-After)',
+  })
+  resetsAt!: string;
+}
+
 /** RFC 9457 problem details as every error of this API is shaped. */
 export class ProblemDto {
   @ApiProperty({ example: 'urn:comms-gateway:problem:validation-failed', description: 'URN of the problem type' })
@@ -34,6 +45,8 @@ export class ProblemDto {
   errors?: FieldErrorDto[];
   @ApiPropertyOptional({ type: UpstreamDetailDto, description: 'Present when an upstream caused the problem' })
   upstream?: UpstreamDetailDto;
+  @ApiPropertyOptional({ type: QuotaDto, description: 'QUOTA_EXCEEDED: the spent quota' })
+  quota?: QuotaDto;
 }
 
 /** One way a route can fail: its code, and the status when it is not the code's usual one. */

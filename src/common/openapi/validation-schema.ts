@@ -70,6 +70,7 @@ const MAPPERS: Record<string, Mapper> = {
   arrayNotEmpty: () => ({ type: 'array', minItems: 1 }),
   arrayMaxSize: ([max]) => ({ type: 'array', maxItems: max as number }),
   arrayUnique: () => ({ type: 'array', uniqueItems: true }),
+  uniqueItems: () => ({ type: 'array', uniqueItems: true }),
 };
 
 /** Validators that apply to each element of an array, whatever their `each` option says. */

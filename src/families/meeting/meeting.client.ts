@@ -3,6 +3,7 @@ import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { TokenManager, TokenRejected, TokenSource } from '../../upstream/token-manager';
 import { UpstreamChannel, UpstreamClientFactory } from '../../upstream/upstream-client.factory';
+import { UpstreamFailure } from '../../upstream/upstream-failure';
 import { errorFields, UpstreamResponse } from '../../upstream/upstream-http.client';
 import { appIdAuthorization, appIdNonce } from './app-id-signer';
 import { MEETING_SETTINGS, MeetingSettings } from './meeting.config';
@@ -14,6 +15,30 @@ const SIGNATURE_VALIDITY_S = 600;
 const NOT_FOUND_CODES = new Set(['USG.201040000', 'USG.201050001']);
 /** Meeting's own "5 resets per 24 h reached" (observed from the sandbox; undocumented upstream). */
 const MEETING_ACTIVATION_LIMIT_CODE = 'USG.201050002';
+
+/**
+ * What a failed activation-code reset did at Meeting: surely nothing (never sent, or refused
+ * with a 4xx), nothing because Meeting's own limit for the SN is reached, or unknown (sent, then
+ * a timeout, a lost connection or a 5xx).
+ */
+export type ResetVerdict = 'not-applied' | 'limit-reached' | 'unknown';
+
+/** A failed reset: the error to answer with and what Meeting surely did (or not). */
+export class ActivationResetFailed extends Error {
+  override name = 'ActivationResetFailed';
+  constructor(
+    readonly error: unknown,
+    readonly verdict: ResetVerdict,
+  ) {
+    super('activation-code reset failed', { cause: error });
+  }
+}
+
+/** Watches the activecode attempts of one reset (one, or two after a rejected token). */
+interface DispatchTracker {
+  /** Attempts that were (or may have been) sent and not surely refused. */
+  pending: number;
+}
 
 /**
  * The only code that knows Meeting's wire format: App ID authentication, userstatus and
@@ -45,18 +70,29 @@ export class MeetingClient {
     );
   }
 
-  /** POST /v1/usg/dcs/corp/device/{sn}/activecode. Not idempotent: never retried. */
+  /**
+   * POST /v1/usg/dcs/corp/device/{sn}/activecode. Not idempotent: never retried. Fails with
+   * ActivationResetFailed, which says whether Meeting surely did not apply the reset.
+   */
   async resetActivationCode(
     sn: string,
     body: { country?: string; emailAddr?: string; smsNumber?: string },
   ): Promise<void> {
-    await this.authorized(
-      'activecode',
-      `/v1/usg/dcs/corp/device/${encodeURIComponent(sn)}/activecode`,
-      JSON.stringify(body),
-      false,
-      () => undefined,
-    );
+    const tracker: DispatchTracker = { pending: 0 };
+    try {
+      await this.authorized(
+        'activecode',
+        `/v1/usg/dcs/corp/device/${encodeURIComponent(sn)}/activecode`,
+        JSON.stringify(body),
+        false,
+        () => undefined,
+        tracker,
+      );
+    } catch (err) {
+      const limit = err instanceof AppError && err.options.upstream?.code === MEETING_ACTIVATION_LIMIT_CODE;
+      // Nothing sent (token fetch failed, circuit open, no connection), or every attempt refused.
+      throw new ActivationResetFailed(err, limit ? 'limit-reached' : tracker.pending > 0 ? 'unknown' : 'not-applied');
+    }
   }
 
   private authorized<T>(
@@ -65,19 +101,30 @@ export class MeetingClient {
     body: string,
     idempotent: boolean,
     read: (response: UpstreamResponse) => T,
+    tracker?: DispatchTracker,
   ): Promise<T> {
     const { http, resilience } = this.channel;
     return this.tokens.withToken(this.tokenSource, (token) =>
       resilience.execute(
         async (signal) => {
-          const response = await http.request({
-            operation,
-            method: 'POST',
-            path,
-            body,
-            signal,
-            headers: { 'x-access-token': token },
-          });
+          // Counted before sending: when the deadline fires the outcome is unknown.
+          if (tracker) tracker.pending += 1;
+          let response: UpstreamResponse;
+          try {
+            response = await http.request({
+              operation,
+              method: 'POST',
+              path,
+              body,
+              signal,
+              headers: { 'x-access-token': token },
+            });
+          } catch (err) {
+            if (tracker && err instanceof UpstreamFailure && err.notSent) tracker.pending -= 1;
+            throw err;
+          }
+          // A 4xx (a rejected token included): Meeting refused it, nothing happened.
+          if (tracker && response.status >= 400 && response.status < 500) tracker.pending -= 1;
           if (response.status === 401) throw new TokenRejected('meeting', http.detailOf(response));
           if (response.status >= 400) throw this.rejection(response);
           return read(response);

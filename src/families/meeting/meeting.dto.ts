@@ -3,7 +3,6 @@ import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
-  ArrayUnique,
   IsArray,
   IsEmail,
   IsOptional,
@@ -15,6 +14,7 @@ import {
 } from 'class-validator';
 import { RequiredUnlessAnyOf } from '../../common/at-least-one-of';
 import { EachMatches } from '../../common/each-matches';
+import { UniqueItems } from '../../common/unique-items';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
 
 const MEETING_NUMBER_PATTERN = /^[A-Za-z0-9+*#@._:-]{1,64}$/;
@@ -35,7 +35,7 @@ export class TerminalStatusesRequest {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
-  @ArrayUnique()
+  @UniqueItems(100)
   @EachMatches(MEETING_NUMBER_PATTERN, 'must be 1-64 characters of letters, digits and + * # @ . _ : -')
   numbers!: string[];
 }
@@ -53,7 +53,7 @@ export class TerminalStatusStreamQuery {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
-  @ArrayUnique()
+  @UniqueItems(100)
   @EachMatches(MEETING_NUMBER_PATTERN, 'must be 1-64 characters of letters, digits and + * # @ . _ : -')
   numbers!: string[];
 }

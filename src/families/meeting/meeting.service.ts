@@ -4,7 +4,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
 import { StatusCache } from '../../status-cache/status-cache';
 import { ActivationQuota } from './activation-quota';
-import { MeetingClient } from './meeting.client';
+import { ActivationResetFailed, MeetingClient } from './meeting.client';
 import { ActivationCodeResetRequest, ActivationCodeResetResponse, TerminalStatusList } from './meeting.dto';
 import { mapUserStatuses, stripTel } from './meeting.mapper';
 
@@ -62,7 +62,11 @@ export class MeetingService {
     return numbers.map((n) => found.get(stripTel(n)) ?? null);
   }
 
-  /** Counts the attempt first (429 without any upstream call when spent); gives it back on failure. */
+  /**
+   * Counts the attempt first (429 without any upstream call when none is left). A failure gives
+   * it back only when Meeting surely did not apply it; when Meeting says the SN reached its own
+   * limit, the SN counts as exhausted until the window ends; an unknown outcome stays counted.
+   */
   async resetActivationCode(sn: string, request: ActivationCodeResetRequest): Promise<ActivationCodeResetResponse> {
     const ticket = await this.quota.consume(sn);
     try {
@@ -71,8 +75,10 @@ export class MeetingService {
         ...(request.email ? { emailAddr: request.email } : {}),
       });
     } catch (err) {
-      await this.quota.release(sn, ticket);
-      throw err;
+      if (!(err instanceof ActivationResetFailed)) throw err;
+      if (err.verdict === 'limit-reached') throw await this.quota.exhaust(sn, err.error as AppError);
+      if (err.verdict === 'not-applied') await this.quota.release(sn, ticket);
+      throw err.error;
     }
     const deliveredTo: ('email' | 'sms')[] = [];
     if (request.email) deliveredTo.push('email');
