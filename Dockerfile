@@ -6,6 +6,11 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
+# The upstream simulator ships only when asked for (compose's sandbox default asks for it).
+ARG INCLUDE_SANDBOX=false
+RUN if [ "$INCLUDE_SANDBOX" != "true" ]; then \
+      rm -rf dist/sandbox dist/sandbox-mode.js dist/redis/local-redis-server.js dist/families/*/sandbox; \
+    fi
 
 FROM node:20.20-bookworm-slim
 ENV NODE_ENV=production
@@ -17,5 +22,5 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
+HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 CMD ["node", "dist/main.js"]

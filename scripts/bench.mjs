@@ -212,7 +212,7 @@ const API_KEYS = JSON.stringify([
 ]);
 // Replicas share one key, as in a real deployment: each must read the tokens the others cache.
 const TOKEN_ENCRYPTION_KEY = randomBytes(32).toString('base64');
-// The gateway runs as `npm run start:prod` runs it (heap cap included).
+// The gateway runs as `npm start` runs it (heap cap included).
 const GATEWAY = ['--max-old-space-size=160', 'dist/main.js'];
 
 function gatewayEnv(port, prefix, statusCacheTtlMs) {
@@ -623,7 +623,7 @@ async function render({ startedAt, loadAtStart, cpuShare, routes, samples, stamp
     `Method: autocannon -c ${CONNECTIONS} -p 1; one ${WARMUP_SECONDS} s warm-up per target, then ${ROUNDS} ` +
       `round(s) of ${SECONDS} s per target, every target measured once per round in turn. Figures are medians ` +
       "over the rounds; ratios are medians of the per-round ratios. Routes are the families' main reads " +
-      '(`exampleRead` in the family registry). The gateway runs as `npm run start:prod` does ' +
+      '(`exampleRead` in the family registry). The gateway runs as `npm start` does ' +
       '(`--max-old-space-size=160`, LOG_LEVEL info, rate limit on with a limit it never reaches); ' +
       `"status cache off" is STATUS_CACHE_TTL_MS=0, "cached read" is a repeated identical request to a ` +
       `second gateway with STATUS_CACHE_TTL_MS=${CACHED_TTL_MS}. The minimal proxy (\`scripts/minimal-proxy.mjs\`) ` +

@@ -2,20 +2,25 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory';
-import { loadConfig } from './config/app-config';
+import { configurationWarnings, loadConfig } from './config/app-config';
+import { existsSync } from 'node:fs';
 import { ConfigError } from './config/environment';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown';
-import { prepareSandboxMode, SANDBOX_DEMO_API_KEY, SandboxMode } from './sandbox-mode';
+import type { SandboxMode } from './sandbox-mode';
 
 /** After draining, closing the application (Redis, pools) and the sandbox gets this long. */
 const CLOSE_TIMEOUT_MS = 5000;
 
 async function main(): Promise<void> {
+  // A .env in the working directory fills in what the real environment does not set.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const sandboxMode = process.env.UPSTREAM_MODE === 'sandbox';
-  const prepared = sandboxMode ? await prepareSandboxMode(process.env) : undefined;
+  // Sandbox code is loaded only in sandbox mode (a production image may leave it out).
+  const prepared = sandboxMode ? await (await import('./sandbox-mode')).prepareSandboxMode(process.env) : undefined;
   const config = loadConfig(prepared?.env ?? process.env);
   const app = await createApp(config);
   await app.listen({ port: config.port, host: '0.0.0.0' });
+  for (const warning of configurationWarnings(config)) new Logger('Configuration').warn(warning);
 
   // SIGTERM/SIGINT: readiness 503 and no new connections at once, requests in flight get
   // SHUTDOWN_GRACE_MS, then the application closes (Redis, upstream pools) and, in sandbox
@@ -53,10 +58,10 @@ async function main(): Promise<void> {
       `${JSON.stringify({
         msg: 'comms-gateway started in sandbox mode',
         swaggerUi: `${base}/docs`,
-        demoApiKey: SANDBOX_DEMO_API_KEY,
+        demoApiKey: prepared.demoApiKey,
         upstreams: prepared.sandbox.urls,
         store: storeDescription(prepared),
-        try: `curl -H 'X-API-Key: ${SANDBOX_DEMO_API_KEY}' ${base}/v1/me`,
+        try: `curl -H 'X-API-Key: ${prepared.demoApiKey}' ${base}/v1/me`,
       })}\n`,
     );
   }

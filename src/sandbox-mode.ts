@@ -8,6 +8,8 @@ export const SANDBOX_DEMO_API_KEY = 'sandbox-demo-key';
 
 export interface SandboxMode {
   env: NodeJS.ProcessEnv;
+  /** The demo key this mode accepts (every scope). */
+  demoApiKey: string;
   sandbox: UpstreamSandbox;
   /**
    * The private redis-server started because REDIS_URL was unset; undefined when REDIS_URL is
@@ -31,6 +33,7 @@ export async function prepareSandboxMode(env: NodeJS.ProcessEnv): Promise<Sandbo
   const demoKey = { name: 'sandbox-demo', sha256: sha256(SANDBOX_DEMO_API_KEY), scopes: [...SCOPES] };
   const configuredKeys = env.API_KEYS ? (JSON.parse(env.API_KEYS) as unknown[]) : [];
   return {
+    demoApiKey: SANDBOX_DEMO_API_KEY,
     sandbox,
     redis,
     env: {

@@ -194,3 +194,15 @@ function parseApiKeys(env: Environment, errors: string[]): ApiKeyRecord[] {
   });
   return keys;
 }
+
+/** What a running but useless configuration lacks (logged at start-up, shown by readiness). */
+export function configurationWarnings(config: AppConfig): string[] {
+  const warnings: string[] = [];
+  if (Object.values(config.families).every((settings) => settings === undefined)) {
+    warnings.push('no upstream family is configured: every family route answers 503 UPSTREAM_UNAVAILABLE');
+  }
+  if (config.apiKeys.length === 0) {
+    warnings.push('no API key is configured in API_KEYS or API_KEYS_FILE');
+  }
+  return warnings;
+}

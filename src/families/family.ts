@@ -89,3 +89,11 @@ function unconfiguredStandIn(id: FamilyId, client: Type<unknown>): object {
     ]),
   );
 }
+
+/**
+ * A family's simulator module, loaded on demand with the family file's own `require`: live
+ * gateways never load sandbox code, and a production image may leave it out entirely.
+ */
+export function loadSandbox<T>(load: NodeJS.Require, path: string): T {
+  return load(path) as T;
+}

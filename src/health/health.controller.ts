@@ -11,6 +11,8 @@ import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorServ
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { Public } from '../auth/principal';
+import { configurationWarnings, type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
 import { REDIS, RedisLifecycle } from '../redis/redis.module';
 import { FAMILY_IDS } from '../families/registry';
 import { CircuitRegistry } from '../upstream/circuit-registry';
@@ -50,14 +52,28 @@ for (const id of FAMILY_IDS) {
   ApiProperty({ type: FamilyHealthDto, description: `The ${id} family` })(UpstreamsHealthDto.prototype, id);
 }
 
+/** `configuration`: what this gateway's configuration lacks (it still starts and serves). */
+class ConfigurationHealthDto {
+  @ApiProperty({ enum: ['up'], description: 'Always up: a warning does not make the gateway unready' })
+  status!: 'up';
+  @ApiProperty({
+    type: [String],
+    example: ['no upstream family is configured: every family route answers 503 UPSTREAM_UNAVAILABLE'],
+    description: 'Empty when the gateway has at least one family and one API key',
+  })
+  warnings!: string[];
+}
+
 class ReadinessIndicatorsDto {
   @ApiProperty({ type: RedisHealthDto }) redis!: RedisHealthDto;
   @ApiProperty({ type: UpstreamsHealthDto }) upstreams!: UpstreamsHealthDto;
+  @ApiProperty({ type: ConfigurationHealthDto }) configuration!: ConfigurationHealthDto;
 }
 
 class SomeReadinessIndicatorsDto {
   @ApiPropertyOptional({ type: RedisHealthDto }) redis?: RedisHealthDto;
   @ApiPropertyOptional({ type: UpstreamsHealthDto }) upstreams?: UpstreamsHealthDto;
+  @ApiPropertyOptional({ type: ConfigurationHealthDto }) configuration?: ConfigurationHealthDto;
 }
 
 class ReadinessDto {
@@ -85,7 +101,12 @@ export class HealthController {
     private readonly redisLifecycle: RedisLifecycle,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly shutdown: GracefulShutdown,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.warnings = configurationWarnings(config);
+  }
+
+  private readonly warnings: string[];
 
   @Get('live')
   @ApiOperation({ summary: 'Liveness', description: 'The process is up.', operationId: 'getLiveness' })
@@ -109,7 +130,11 @@ export class HealthController {
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     let result: HealthCheckResult;
     try {
-      result = await this.health.check([() => this.checkRedis(), () => this.checkUpstreams()]);
+      result = await this.health.check([
+        () => this.checkRedis(),
+        () => this.checkUpstreams(),
+        () => this.checkConfiguration(),
+      ]);
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;
       // A readiness probe wants the indicator details, not a problem document.
@@ -133,6 +158,10 @@ export class HealthController {
     } catch (err) {
       return indicator.down({ store, message: (err as Error).message });
     }
+  }
+
+  private checkConfiguration() {
+    return this.indicators.check('configuration').up({ warnings: this.warnings });
   }
 
   /** Every family of the registry: configured with its circuit state, or disabled. */

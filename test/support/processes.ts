@@ -43,12 +43,17 @@ export interface GatewayProcess {
 }
 
 /** A real gateway process (`node dist/main.js`, built by `pretest`). */
-export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  if (!existsSync(GATEWAY_ENTRY)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does)');
+export async function startGatewayProcess(
+  env: Record<string, string>,
+  options: { cwd?: string; entry?: string } = {},
+): Promise<GatewayProcess> {
+  const entry = options.entry ?? GATEWAY_ENTRY;
+  if (!existsSync(entry)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does)');
   const port = await freePort();
   const output: string[] = [];
-  const child = spawn(process.execPath, [GATEWAY_ENTRY], {
+  const child = spawn(process.execPath, [entry], {
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    cwd: options.cwd ?? ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => output.push(d.toString('utf8')));

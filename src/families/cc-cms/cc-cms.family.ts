@@ -1,7 +1,7 @@
-import type { FamilyDefinition } from '../family';
+import { type FamilyDefinition, loadSandbox } from '../family';
 import { CcCmsEnvironment, CcCmsSettings, ccCmsSettings } from './cc-cms.config';
 import { CcCmsModule } from './cc-cms.module';
-import { CcCmsSandbox, CcCmsSandboxOptions } from './sandbox/cc-cms.sandbox';
+import type { CcCmsSandbox, CcCmsSandboxOptions } from './sandbox/cc-cms.sandbox';
 
 /** Demo credentials the CC-CMS sandbox accepts (sandbox only). */
 const CC_CMS_SANDBOX_CREDENTIALS = { ak: 'sandbox-ccms-ak', sk: 'sandbox-ccms-sk' };
@@ -19,7 +19,12 @@ export const ccCmsFamily = {
   module: (settings) => CcCmsModule.register(settings),
   sandbox: {
     start: (options) =>
-      new CcCmsSandbox({ ...CC_CMS_SANDBOX_CREDENTIALS, resultShape: 'aicc', maxSkewSeconds: 900, ...options }),
+      new (loadSandbox<typeof import('./sandbox/cc-cms.sandbox')>(require, './sandbox/cc-cms.sandbox').CcCmsSandbox)({
+        ...CC_CMS_SANDBOX_CREDENTIALS,
+        resultShape: 'aicc',
+        maxSkewSeconds: 900,
+        ...options,
+      }),
     environment: (url) => ({
       CCMS_BASE_URL: url,
       CCMS_AK: CC_CMS_SANDBOX_CREDENTIALS.ak,

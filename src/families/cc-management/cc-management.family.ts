@@ -1,7 +1,7 @@
-import type { FamilyDefinition } from '../family';
+import { type FamilyDefinition, loadSandbox } from '../family';
 import { CcManagementEnvironment, CcManagementSettings, ccManagementSettings } from './cc-management.config';
 import { CcManagementModule } from './cc-management.module';
-import { CcManagementSandbox, CcManagementSandboxOptions } from './sandbox/cc-management.sandbox';
+import type { CcManagementSandbox, CcManagementSandboxOptions } from './sandbox/cc-management.sandbox';
 
 /** Demo credentials the CC-Management sandbox accepts (sandbox only). */
 export const CC_MANAGEMENT_SANDBOX_CREDENTIALS = {
@@ -22,7 +22,10 @@ export const ccManagementFamily = {
   module: (settings) => CcManagementModule.register(settings),
   sandbox: {
     start: (options) =>
-      new CcManagementSandbox({ ...CC_MANAGEMENT_SANDBOX_CREDENTIALS, queryPhoneShape: 'v2', ...options }),
+      new (loadSandbox<typeof import('./sandbox/cc-management.sandbox')>(
+        require,
+        './sandbox/cc-management.sandbox',
+      ).CcManagementSandbox)({ ...CC_MANAGEMENT_SANDBOX_CREDENTIALS, queryPhoneShape: 'v2', ...options }),
     environment: (url) => ({
       CEC_BASE_URL: url,
       CEC_APP_KEY: CC_MANAGEMENT_SANDBOX_CREDENTIALS.appKey,

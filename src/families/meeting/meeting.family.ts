@@ -1,7 +1,7 @@
-import type { FamilyDefinition } from '../family';
+import { type FamilyDefinition, loadSandbox } from '../family';
 import { MeetingEnvironment, MeetingSettings, meetingSettings } from './meeting.config';
 import { MeetingModule } from './meeting.module';
-import { MeetingSandbox, MeetingSandboxOptions } from './sandbox/meeting.sandbox';
+import type { MeetingSandbox, MeetingSandboxOptions } from './sandbox/meeting.sandbox';
 
 /** Demo credentials the Meeting sandbox accepts (sandbox only; not secrets of anything real). */
 export const MEETING_SANDBOX_CREDENTIALS = {
@@ -22,7 +22,10 @@ export const meetingFamily = {
   module: (settings) => MeetingModule.register(settings),
   sandbox: {
     start: (options) =>
-      new MeetingSandbox({
+      new (loadSandbox<typeof import('./sandbox/meeting.sandbox')>(
+        require,
+        './sandbox/meeting.sandbox',
+      ).MeetingSandbox)({
         ...MEETING_SANDBOX_CREDENTIALS,
         tokenTtlSeconds: 43_200,
         maxNumbersPerCall: 50,
