@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { sandboxEnvironment, startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
-import { apiKeysJson, dropPrefix, KEYS, REDIS_URL, uniquePrefix } from './support/gateway';
-import { GatewayProcess, startGatewayProcess } from './support/processes';
+import { startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
+import { dropPrefix, KEYS, uniquePrefix } from './support/gateway';
+import { GatewayProcess, replicaEnv, startGatewayProcess } from './support/processes';
 
 /** Three gateway processes, one Redis, one sandbox: the limits hold in total, not per replica. */
 describe('three gateway processes sharing one Redis', () => {
@@ -13,20 +12,14 @@ describe('three gateway processes sharing one Redis', () => {
 
   beforeAll(async () => {
     sandbox = await startUpstreamSandbox({ latencyMs: 0 });
-    const env = {
-      ...sandboxEnvironment(sandbox),
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      API_KEYS: apiKeysJson(),
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    const env = replicaEnv(sandbox, prefix, {
       RATE_LIMIT_PER_MINUTE: '100000',
       CCMS_QUEUE_TIMEOUT_MS: '10000',
       UPSTREAM_TIMEOUT_MS: '1500',
       AUTH_FAILURES_PER_MINUTE: '10',
       // Every request here must reach the upstream (limits are what is counted).
       STATUS_CACHE_TTL_MS: '0',
-      LOG_LEVEL: 'warn',
-    };
+    });
     gateways = await Promise.all([1, 2, 3].map(() => startGatewayProcess(env)));
   }, 60000);
 

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { sandboxEnvironment, startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
-import { apiKeysJson, dropPrefix, KEYS, REDIS_URL, uniquePrefix } from './support/gateway';
-import { GatewayProcess, startGatewayProcess } from './support/processes';
+import { startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
+import { dropPrefix, KEYS, REDIS_URL, uniquePrefix } from './support/gateway';
+import { GatewayProcess, replicaEnv, startGatewayProcess } from './support/processes';
 
 const TTL_MS = 1500;
 
@@ -19,16 +18,10 @@ describe('status cache shared by three gateway processes', () => {
 
   beforeAll(async () => {
     sandbox = await startUpstreamSandbox({ latencyMs: 0 });
-    const env = {
-      ...sandboxEnvironment(sandbox),
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      API_KEYS: apiKeysJson(),
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    const env = replicaEnv(sandbox, prefix, {
       RATE_LIMIT_PER_MINUTE: '100000',
       STATUS_CACHE_TTL_MS: String(TTL_MS),
-      LOG_LEVEL: 'warn',
-    };
+    });
     gateways = await Promise.all([1, 2, 3].map(() => startGatewayProcess(env)));
   }, 60000);
 

@@ -1,11 +1,10 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
-import { sandboxEnvironment, startUpstreamSandbox } from '../src/sandbox/upstream-sandbox';
-import { apiKeysJson, dropPrefix, KEYS, REDIS_URL, uniquePrefix } from './support/gateway';
-import { startGatewayProcess } from './support/processes';
+import { startUpstreamSandbox } from '../src/sandbox/upstream-sandbox';
+import { dropPrefix, KEYS, uniquePrefix } from './support/gateway';
+import { replicaEnv, startGatewayProcess } from './support/processes';
 import { startStack } from './support/stack';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -72,15 +71,11 @@ describe('trace context and OpenTelemetry export', () => {
     const receiver = await otlpReceiver();
     const sandbox = await startUpstreamSandbox({ latencyMs: 0 });
     const prefix = uniquePrefix();
-    const gateway = await startGatewayProcess({
-      ...sandboxEnvironment(sandbox),
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      API_KEYS: apiKeysJson(),
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      LOG_LEVEL: 'warn',
-    });
+    const gateway = await startGatewayProcess(
+      replicaEnv(sandbox, prefix, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      }),
+    );
     try {
       const res = await request(`${gateway.url}${STATUS}`, {
         headers: { 'x-api-key': KEYS.all, traceparent: TRACEPARENT },

@@ -1,10 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sandboxEnvironment, startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
-import { apiKeysJson, dropPrefix, KEYS, REDIS_URL, startGateway, TestGateway, uniquePrefix } from './support/gateway';
-import { GatewayProcess, startGatewayProcess } from './support/processes';
+import { dropPrefix, KEYS, startGateway, TestGateway, uniquePrefix } from './support/gateway';
+import { GatewayProcess, replicaEnv, startGatewayProcess } from './support/processes';
 import { openSse, SseClient, until } from './support/sse';
 
 const INTERVAL_MS = 2000;
@@ -24,18 +23,12 @@ describe('watch streams over three gateway processes', () => {
 
   beforeAll(async () => {
     sandbox = await startUpstreamSandbox({ latencyMs: 0 });
-    const env = {
-      ...sandboxEnvironment(sandbox),
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      API_KEYS: apiKeysJson(),
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    const env = replicaEnv(sandbox, prefix, {
       RATE_LIMIT_PER_MINUTE: '100000',
       STATUS_POLL_INTERVAL_MS: String(INTERVAL_MS),
       STATUS_CACHE_TTL_MS: '1000',
       STREAMS_PER_KEY: '1000',
-      LOG_LEVEL: 'warn',
-    };
+    });
     gateways = await Promise.all([1, 2, 3].map(() => startGatewayProcess(env)));
   }, 60000);
 

@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
+import { sandboxEnvironment, UpstreamSandbox } from '../../src/sandbox/upstream-sandbox';
+import { apiKeysJson, REDIS_URL } from './gateway';
 
 const ROOT = join(__dirname, '..', '..');
 const GATEWAY_ENTRY = join(ROOT, 'dist', 'main.js');
@@ -70,5 +73,25 @@ export async function startGatewayProcess(
       child.kill('SIGTERM');
       await Promise.race([exited, sleep(5000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
     },
+  };
+}
+
+/**
+ * The environment of gateway processes on the sandbox and the test Redis: the test keys, one
+ * key prefix and one token encryption key (replicas must read each other's tokens), plus `extra`.
+ */
+export function replicaEnv(
+  sandbox: Pick<UpstreamSandbox, 'urls'>,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ...sandboxEnvironment(sandbox),
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    API_KEYS: apiKeysJson(),
+    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'warn',
+    ...extra,
   };
 }
