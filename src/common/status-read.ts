@@ -25,3 +25,11 @@ export const CACHE_STATUS = {
 
 /** A status read's ETag: a strong validator, base64url in quotes. */
 export const ETAG_PATTERN = /^"[A-Za-z0-9_-]+"$/;
+
+/**
+ * JSON of a state without `observedAt`, at any depth: what ETags and watch streams compare, so
+ * two observations of the same state are equal.
+ */
+export function stateJson(state: unknown): string {
+  return JSON.stringify(state, (key, value: unknown) => (key === 'observedAt' ? undefined : value));
+}

@@ -15,13 +15,9 @@ import {
   CACHE_STATUS,
   STATUS_READ_CACHE_CONTROL,
   STATUS_READ_KEY,
+  stateJson,
   type StatusReadMetadata,
 } from '../common/status-read';
-
-/** JSON of the state without `observedAt`, at any depth: two reads of the same state tag alike. */
-function stateJson(body: unknown): string {
-  return JSON.stringify(body, (key, value: unknown) => (key === 'observedAt' ? undefined : value));
-}
 
 /** A strong validator of the state only. */
 function stateETag(body: unknown): string {

@@ -13,6 +13,7 @@ import type { FamilyId } from '../families/registry';
 import { MetricsService } from '../metrics/metrics.service';
 import { GracefulShutdown } from '../lifecycle/graceful-shutdown';
 import { REDIS } from '../redis/redis.module';
+import { stateJson } from '../common/status-read';
 import { SseStream } from './sse-stream';
 import type { ItemResult, ProblemEvent, WatchedState, WatchSource } from './watch-source';
 
@@ -51,10 +52,6 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 `;
-
-function stateJson(state: WatchedState): string {
-  return JSON.stringify(state, (key, value: unknown) => (key === 'observedAt' ? undefined : value));
-}
 
 /**
  * Watch streams with polling shared by all replicas. Each replica records in Redis which items
