@@ -25,7 +25,7 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**/*.mjs', 'scripts/**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', fetch: 'readonly' } },
     rules: { 'no-console': 'off' },
   },
 );
