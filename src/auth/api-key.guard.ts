@@ -40,20 +40,19 @@ export class ApiKeyGuard implements CanActivate {
     if (blockedMs > 0) throw authFailure(request, blockedMs);
 
     const result = hash ? await this.apiKeys.authenticate(hash) : undefined;
-    if (result && 'unavailable' in result) {
-      throw new AppError(ErrorCode.UNAUTHENTICATED, 'The API key could not be checked right now; try again shortly.');
-    }
-    if (!result || 'expired' in result) {
+    if (!result || !('principal' in result)) {
       const nowBlockedMs = await this.failures.recordFailure(request.ip);
       if (nowBlockedMs > 0) throw authFailure(request, nowBlockedMs);
       request.authFailed = true;
       throw new AppError(
         ErrorCode.UNAUTHENTICATED,
-        result
+        result && 'expired' in result
           ? `The API key expired at ${result.expired}.`
-          : typeof presented === 'string' && presented.length > 0
-            ? 'The API key is not valid.'
-            : 'The X-API-Key header is missing.',
+          : result
+            ? 'The API key could not be checked right now (key store unavailable); try again shortly.'
+            : typeof presented === 'string' && presented.length > 0
+              ? 'The API key is not valid.'
+              : 'The X-API-Key header is missing.',
       );
     }
     const { principal } = result;
