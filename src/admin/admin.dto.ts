@@ -16,7 +16,7 @@ import { SCOPES } from '../auth/scopes';
 import { PageInfo } from '../common/paging';
 import { UniqueItems } from '../common/unique-items';
 
-export const KEY_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const KEY_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const KEY_NAME_MESSAGE = 'must be 1-64 characters of letters, digits and . _ -';
 const EXAMPLE_KEY = 'cgw_q2Vx3m4wZk8bNf7Yh1Lr0TsdPaUcEoJiKgWlXyRtBnM';
 

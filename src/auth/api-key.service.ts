@@ -29,7 +29,7 @@ interface CacheEntry {
   until: number;
 }
 
-export function configuredKeyId(name: string): string {
+function configuredKeyId(name: string): string {
   return `cfg_${name}`;
 }
 
@@ -156,7 +156,7 @@ export class ApiKeyService implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-export function issuedPrincipal(record: IssuedKeyRecord): Principal {
+function issuedPrincipal(record: IssuedKeyRecord): Principal {
   return {
     id: record.id,
     name: record.name,

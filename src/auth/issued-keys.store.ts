@@ -29,11 +29,9 @@ export interface IssuedKeyLookup {
 }
 
 /** `cgw_` + 43 base64url characters (256 random bits): secret scanners can recognise it. */
-export function newSecret(): string {
+function newSecret(): string {
   return `cgw_${randomBytes(32).toString('base64url')}`;
 }
-
-export const ISSUED_KEY_PATTERN = /^cgw_[A-Za-z0-9_-]{43}$/;
 
 function newKeyId(): string {
   return `key_${randomBytes(12).toString('base64url')}`;

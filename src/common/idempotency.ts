@@ -19,7 +19,7 @@ import { AppError } from './errors/app-error';
 import { ErrorCode } from './errors/error-code';
 
 export const IDEMPOTENT_KEY = 'cgw:idempotent';
-export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 /** How long a completed request is remembered. */
 const REMEMBER_MS = 24 * 60 * 60 * 1000;
 /** How long an in-flight marker outlives a process that died while holding it. */
@@ -54,7 +54,7 @@ interface Stored {
  * request that fails is forgotten, so it may be retried with the same key.
  */
 @Injectable()
-export class IdempotencyInterceptor implements NestInterceptor {
+class IdempotencyInterceptor implements NestInterceptor {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
