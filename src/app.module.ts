@@ -1,4 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AdminModule } from './admin/admin.module';
+import { AuditModule } from './audit/audit.service';
 import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -27,7 +29,9 @@ export class AppModule {
         UpstreamCoreModule,
         StatusCacheModule,
         WatchModule,
+        AuditModule,
         AuthModule,
+        AdminModule,
         HealthModule,
         OperationsModule,
         ...familyModules(config.families),

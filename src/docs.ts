@@ -30,11 +30,23 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         name: 'X-API-Key',
         in: 'header',
         description:
-          'An API key issued by the operator of this gateway, who configures keys and their scopes in ' +
-          'API_KEYS or API_KEYS_FILE. In sandbox mode (UPSTREAM_MODE=sandbox) the gateway prints the demo key ' +
+          'An API key from the operator of this gateway: configured in API_KEYS or API_KEYS_FILE, or issued ' +
+          '(`cgw_...`) through POST /v1/admin/api-keys or `npm run keys -- create`. In sandbox mode (UPSTREAM_MODE=sandbox) the gateway prints the demo key ' +
           '`sandbox-demo-key` at start-up. A key without the scope an operation needs gets 403.',
       },
       'apiKey',
+    )
+    .addApiKey(
+      {
+        type: 'apiKey',
+        name: 'X-API-Key',
+        in: 'header',
+        description:
+          'An API key (the same header) carrying the administration scope the operation names: ' +
+          '`admin.keys:manage` or `admin.audit:read`. The first such key comes from API_KEYS or ' +
+          '`npm run keys -- create --name ops --scopes admin.keys:manage,admin.audit:read`.',
+      },
+      'adminApiKey',
     )
     .addTag('meeting', 'Huawei Cloud Meeting: professional-terminal status and hard-terminal activation codes')
     .addTag(
@@ -42,6 +54,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'AICC contact center: terminal registration (CC-CMS), softphones and call state (CC-Management)',
     )
     .addTag('operations', 'Health, metrics and the API key in use')
+    .addTag('admin', 'Issued API keys (create, rotate, revoke) and the audit trail')
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ProblemDto],

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { OpenAPIBackend, type Operation } from 'openapi-backend';
 import Redis from 'ioredis';
+import { createHash } from 'node:crypto';
 import { FAMILIES, type FamilyId } from '../src/families/registry';
 import { REDIS } from '../src/redis/redis.module';
 import type { Fault } from '../src/sandbox/fault-injector';
@@ -47,7 +48,7 @@ const UNREACHABLE: Record<number, string> = {
 
 interface Case {
   name: string;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   url: string;
   /** API key (KEYS entry) or a literal; null sends none. */
   key?: keyof typeof KEYS | null | { literal: string };
@@ -406,6 +407,23 @@ const VALID: Case[] = [
   { name: 'call', url: CALL, status: 200 },
 ];
 const UPSTREAM_VALID = VALID.filter((c) => c.url !== '/v1/me');
+const KEYS_URL = '/v1/admin/api-keys';
+const AUDIT_URL = '/v1/admin/audit';
+/** A valid request of every admin operation (for 401 and 429; their own answers need a key id). */
+const ADMIN_VALID: Case[] = [
+  {
+    name: 'create key',
+    method: 'POST',
+    url: KEYS_URL,
+    body: { name: 'never', scopes: ['cc.calls:read'] },
+    status: 201,
+  },
+  { name: 'list keys', url: KEYS_URL, status: 200 },
+  { name: 'get key', url: `${KEYS_URL}/cfg_all`, status: 200 },
+  { name: 'revoke key', method: 'DELETE', url: `${KEYS_URL}/cfg_none`, status: 409 },
+  { name: 'rotate key', method: 'POST', url: `${KEYS_URL}/cfg_none/rotate`, body: {}, status: 409 },
+  { name: 'audit', url: AUDIT_URL, status: 200 },
+];
 /** A valid request of every stream operation (for the problems before a stream starts). */
 const STREAMS: Case[] = [
   { name: 'meeting stream', url: MEETING_STREAM, status: 200 },
@@ -751,6 +769,42 @@ const MAIN_CASES: Case[] = [
     status: 429,
     code: 'QUOTA_EXCEEDED',
   },
+  {
+    name: 'reset with an Idempotency-Key',
+    method: 'POST',
+    url: reset('HWSN0008'),
+    headers: { 'idempotency-key': 'conformance-8' },
+    body: { email: 'ops@example.com' },
+    status: 202,
+  },
+  {
+    name: 'reset with an Idempotency-Key, replayed',
+    method: 'POST',
+    url: reset('HWSN0008'),
+    headers: { 'idempotency-key': 'conformance-8' },
+    body: { email: 'ops@example.com' },
+    status: 202,
+    expectHeaders: { 'idempotent-replayed': 'true' },
+  },
+  {
+    name: 'reset, Idempotency-Key reused with another body',
+    method: 'POST',
+    url: reset('HWSN0008'),
+    headers: { 'idempotency-key': 'conformance-8' },
+    body: { email: 'other@example.com' },
+    status: 422,
+    code: 'UNPROCESSABLE',
+  },
+  {
+    name: 'reset, malformed Idempotency-Key',
+    method: 'POST',
+    url: reset('HWSN0008'),
+    headers: { 'idempotency-key': 'has space' },
+    body: { email: 'ops@example.com' },
+    specValid: false,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
 
   // CC-CMS terminals
   { name: 'cc terminals', url: TERMINALS, headers: { 'accept-language': 'en-US' }, status: 200 },
@@ -911,8 +965,16 @@ const MAIN_CASES: Case[] = [
   },
   ...STREAMS.map((c): Case => ({ ...c, name: `${c.name} without scope`, key: 'none', status: 403, code: 'FORBIDDEN' })),
 
+  // Admin operations with a key lacking their scope.
+  ...ADMIN_VALID.map((c): Case => ({
+    ...c,
+    name: `${c.name} without scope`,
+    key: 'none',
+    status: 403,
+    code: 'FORBIDDEN',
+  })),
   // No key on every authenticated operation.
-  ...[...VALID, ...STREAMS].map((c): Case => ({
+  ...[...VALID, ...STREAMS, ...ADMIN_VALID].map((c): Case => ({
     ...c,
     name: `${c.name} without key`,
     key: null,
@@ -948,7 +1010,7 @@ describe('OpenAPI conformance: every operation replayed and validated against op
     const gw = await startGateway({ RATE_LIMIT_PER_MINUTE: '1' });
     try {
       await conformance.replay(gw, { name: 'first request of the minute', url: '/v1/me', status: 200 });
-      for (const c of [...VALID, ...STREAMS]) {
+      for (const c of [...VALID, ...STREAMS, ...ADMIN_VALID]) {
         await conformance.replay(gw, { ...c, name: `${c.name}, over the limit`, status: 429, code: 'RATE_LIMITED' });
       }
     } finally {
@@ -1070,6 +1132,152 @@ describe('OpenAPI conformance: every operation replayed and validated against op
       await gw.close();
       await dropPrefix(gw.prefix);
     }
+    expect(conformance.failures).toEqual([]);
+  });
+
+  it('conforms on the admin routes (issued keys, the audit) and an idempotent reset in flight', async () => {
+    const gw = stack.gw;
+    const post = (name: string, url: string, body: unknown, status: number, extra: Partial<Case> = {}): Case => ({
+      name,
+      method: 'POST',
+      url,
+      body,
+      status,
+      ...extra,
+    });
+    const created = await conformance.replay(
+      gw,
+      post(
+        'create key',
+        KEYS_URL,
+        { name: 'conf-a', scopes: ['cc.calls:read'], expiresAt: '2099-01-01T00:00:00.000Z', rateLimitPerMinute: 100 },
+        201,
+      ),
+    );
+    const id = json<{ id: string }>(created).id;
+    const keyUrl = `${KEYS_URL}/${id}`;
+    const cases: Case[] = [
+      post('create key, name taken', KEYS_URL, { name: 'conf-a', scopes: ['cc.calls:read'] }, 409, {
+        code: 'CONFLICT',
+      }),
+      post('create key, unknown scope', KEYS_URL, { name: 'conf-b', scopes: ['root'] }, 400, {
+        specValid: false,
+        code: 'VALIDATION_FAILED',
+      }),
+      post('create key, no scope', KEYS_URL, { name: 'conf-b', scopes: [] }, 400, {
+        specValid: false,
+        code: 'VALIDATION_FAILED',
+      }),
+      post(
+        'create key, expired',
+        KEYS_URL,
+        { name: 'conf-b', scopes: ['cc.calls:read'], expiresAt: '2020-01-01T00:00:00Z' },
+        400,
+        {
+          stricter: '"in the future" depends on the clock; described in words',
+          code: 'VALIDATION_FAILED',
+        },
+      ),
+      {
+        name: 'create key, malformed JSON',
+        method: 'POST',
+        url: KEYS_URL,
+        raw: '{"name":',
+        specValid: false,
+        status: 400,
+        code: 'BAD_REQUEST',
+      },
+      {
+        name: 'create key, text body',
+        method: 'POST',
+        url: KEYS_URL,
+        raw: 'name',
+        contentType: 'text/plain',
+        specValid: false,
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      post('create key, 70 KiB body', KEYS_URL, HUGE, 413, { specValid: false, code: 'PAYLOAD_TOO_LARGE' }),
+      { name: 'list keys', url: `${KEYS_URL}?limit=2&offset=3`, status: 200 },
+      {
+        name: 'list keys, limit 0',
+        url: `${KEYS_URL}?limit=0`,
+        specValid: false,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      },
+      { name: 'get issued key', url: keyUrl, status: 200 },
+      { name: 'get configured key', url: `${KEYS_URL}/cfg_all`, status: 200 },
+      { name: 'get unknown key', url: `${KEYS_URL}/key_unknown`, status: 404, code: 'NOT_FOUND' },
+      { name: 'get key, bad id', url: `${KEYS_URL}/nope`, specValid: false, status: 400, code: 'VALIDATION_FAILED' },
+      post('rotate key with grace', `${keyUrl}/rotate`, { graceSeconds: 60 }, 201),
+      post('rotate configured key', `${KEYS_URL}/cfg_all/rotate`, {}, 409, { code: 'CONFLICT' }),
+      post('rotate unknown key', `${KEYS_URL}/key_unknown/rotate`, {}, 404, { code: 'NOT_FOUND' }),
+      post('rotate key, grace too long', `${keyUrl}/rotate`, { graceSeconds: 86401 }, 400, {
+        specValid: false,
+        code: 'VALIDATION_FAILED',
+      }),
+      {
+        name: 'rotate key, malformed JSON',
+        method: 'POST',
+        url: `${keyUrl}/rotate`,
+        raw: '{',
+        specValid: false,
+        status: 400,
+        code: 'BAD_REQUEST',
+      },
+      {
+        name: 'rotate key, text body',
+        method: 'POST',
+        url: `${keyUrl}/rotate`,
+        raw: 'x',
+        contentType: 'text/plain',
+        specValid: false,
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      post('rotate key, 70 KiB body', `${keyUrl}/rotate`, HUGE, 413, { specValid: false, code: 'PAYLOAD_TOO_LARGE' }),
+      { name: 'revoke key', method: 'DELETE', url: keyUrl, status: 204 },
+      { name: 'revoke key again', method: 'DELETE', url: keyUrl, status: 404, code: 'NOT_FOUND' },
+      { name: 'revoke configured key', method: 'DELETE', url: `${KEYS_URL}/cfg_all`, status: 409, code: 'CONFLICT' },
+      {
+        name: 'revoke key, bad id',
+        method: 'DELETE',
+        url: `${KEYS_URL}/x`,
+        specValid: false,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      },
+      { name: 'audit', url: `${AUDIT_URL}?limit=5`, status: 200 },
+      {
+        name: 'audit, offset -1',
+        url: `${AUDIT_URL}?offset=-1`,
+        specValid: false,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      },
+    ];
+    for (const c of cases) await conformance.replay(gw, c);
+
+    // A reset whose Idempotency-Key is held by a request still in flight (its marker, as another replica wrote it).
+    const body = { email: 'ops@example.com' };
+    const url = reset('HWSN0009');
+    const fp = createHash('sha256')
+      .update(`POST ${url}\n${JSON.stringify(body)}`)
+      .digest('hex');
+    const redis = new Redis(REDIS_URL);
+    try {
+      await redis.set(`${gw.prefix}idem:cfg_all:in-flight-9`, JSON.stringify({ state: 'pending', fp }), 'PX', 60_000);
+    } finally {
+      redis.disconnect();
+    }
+    await conformance.replay(
+      gw,
+      post('reset, same Idempotency-Key in flight', url, body, 409, {
+        headers: { 'idempotency-key': 'in-flight-9' },
+        code: 'CONFLICT',
+      }),
+    );
     expect(conformance.failures).toEqual([]);
   });
 

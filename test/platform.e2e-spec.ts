@@ -30,7 +30,14 @@ describe('platform (real Redis, no upstream)', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-request-id']).toBe('client.req-42');
-    expect(json(res)).toEqual({ name: 'meetingRead', scopes: ['meeting.terminals:read'] });
+    expect(json(res)).toEqual({
+      id: 'cfg_meetingRead',
+      name: 'meetingRead',
+      scopes: ['meeting.terminals:read'],
+      source: 'config',
+      expiresAt: null,
+      rateLimitPerMinute: 600,
+    });
     expect(res.headers['ratelimit-limit']).toBe('600');
   });
 

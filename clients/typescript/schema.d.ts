@@ -24,6 +24,94 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/admin/api-keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List API keys
+     * @description Configured keys first, then issued keys oldest first. Never the keys themselves.
+     */
+    get: operations['listApiKeys'];
+    put?: never;
+    /**
+     * Issue an API key
+     * @description The key (`cgw_` + 43 base64url characters) is in this response only; the gateway keeps its SHA-256. Names are unique; scopes must be ones the calling key has.
+     */
+    post: operations['createApiKey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/api-keys/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One API key
+     * @description Never the key itself.
+     */
+    get: operations['getApiKey'];
+    put?: never;
+    post?: never;
+    /**
+     * Revoke an issued API key
+     * @description Every replica refuses the key (401) within a second. Configured keys cannot be revoked here (409).
+     */
+    delete: operations['revokeApiKey'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/api-keys/{id}/rotate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate an issued API key
+     * @description A new key for the same id, name and scopes, shown in this response only. The old key keeps working for `graceSeconds` (default 0), then gets 401 on every replica; a new rotation ends an earlier grace.
+     */
+    post: operations['rotateApiKey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The audit trail
+     * @description Newest first: key changes, activation-code resets and softphone credential reads, refused attempts included, with the request id, the acting key and the outcome. At most AUDIT_MAX_ENTRIES are kept.
+     */
+    get: operations['listAuditEntries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/health/live': {
     parameters: {
       query?: never;
@@ -73,7 +161,7 @@ export interface paths {
     };
     /**
      * The API key in use
-     * @description Lets a client check its key: the key name and its scopes.
+     * @description Lets a client check its key: id, name, scopes, where it comes from, expiry and rate limit.
      */
     get: operations['getMe'];
     put?: never;
@@ -155,7 +243,7 @@ export interface paths {
     put?: never;
     /**
      * Reset a hard terminal's activation code
-     * @description Sends a new activation code by email and/or SMS. At most 5 resets per SN per rolling 24 h across all replicas; the 6th gets 429 QUOTA_EXCEEDED without reaching Meeting. Unknown SN: 404. Never retried automatically.
+     * @description Sends a new activation code by email and/or SMS. At most 5 resets per SN per rolling 24 h across all replicas; the 6th gets 429 QUOTA_EXCEEDED without reaching Meeting. Unknown SN: 404. Never retried automatically. With an Idempotency-Key, a repeat gets the first success replayed (Idempotent-Replayed: true) without reaching Meeting or taking quota. Every attempt is audited.
      */
     post: operations['resetMeetingActivationCode'];
     delete?: never;
@@ -325,6 +413,111 @@ export interface components {
        */
       resetsAt: string;
     };
+    ApiKeyDto: {
+      /**
+       * @description The key id
+       * @example key_Xb3kq9LmT0aPz1Yc
+       */
+      id: string;
+      /**
+       * @description The key name
+       * @example partner-a
+       */
+      name: string;
+      /**
+       * @description What the key may do
+       * @example [
+       *       "meeting.terminals:read"
+       *     ]
+       */
+      scopes: components['schemas']['Scope'][];
+      /** @description `config`: API_KEYS (read-only); `issued`: created through this API or `npm run keys` */
+      source: components['schemas']['ApiKeySource'];
+      /**
+       * Format: date-time
+       * @description When it was issued; null for a configured key
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      createdAt: string | null;
+      /**
+       * Format: date-time
+       * @description When it stops working; null: never
+       * @example null
+       */
+      expiresAt: string | null;
+      /**
+       * Format: int64
+       * @description The key's own requests per minute; null: RATE_LIMIT_PER_MINUTE
+       * @example null
+       */
+      rateLimitPerMinute: number | null;
+      /**
+       * Format: date-time
+       * @description Last request made with it, to the minute; null: not used yet (or configured)
+       * @example 2026-11-24T10:05:00.000Z
+       */
+      lastUsedAt: string | null;
+    };
+    ApiKeyList: {
+      /** @description Configured keys first, then issued keys oldest first */
+      items: components['schemas']['ApiKeyDto'][];
+      page: components['schemas']['PageInfo'];
+    };
+    /**
+     * @description `config`: API_KEYS (read-only); `issued`: created through this API or `npm run keys`
+     * @enum {string}
+     */
+    ApiKeySource: 'config' | 'issued';
+    /** @enum {string} */
+    AuditAction:
+      | 'api-key.created'
+      | 'api-key.revoked'
+      | 'api-key.rotated'
+      | 'activation-code.reset'
+      | 'softphone-credentials.read';
+    AuditActorDto: {
+      /**
+       * @description Id of the API key that acted
+       * @example key_Xb3kq9LmT0aPz1Yc
+       */
+      id: string;
+      /**
+       * @description Name of the API key that acted
+       * @example ops
+       */
+      name: string;
+    };
+    AuditEntryDto: {
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      at: string;
+      /**
+       * @description X-Request-Id of the request
+       * @example 5f0c7c4e-3a52-4a8a-9a57-1d3f4b1c2e10
+       */
+      requestId: string;
+      actor: components['schemas']['AuditActorDto'];
+      action: components['schemas']['AuditAction'];
+      /**
+       * @description Key id, device SN or `softphones`
+       * @example key_Xb3kq9LmT0aPz1Yc
+       */
+      target: string;
+      /** @description `denied`: refused (e.g. scope escalation); `failed`: attempted and failed */
+      outcome: components['schemas']['AuditOutcome'];
+    };
+    AuditList: {
+      /** @description Newest first */
+      items: components['schemas']['AuditEntryDto'][];
+      page: components['schemas']['PageInfo'];
+    };
+    /**
+     * @description `denied`: refused (e.g. scope escalation); `failed`: attempted and failed
+     * @enum {string}
+     */
+    AuditOutcome: 'success' | 'denied' | 'failed';
     /**
      * @description Upstream states 0-3
      * @enum {string}
@@ -420,6 +613,41 @@ export interface components {
       /** @description Paging */
       page: components['schemas']['PageInfo'];
     };
+    CreateApiKeyRequest: {
+      /**
+       * @description Unique name of the key (who holds it)
+       * @example partner-a
+       */
+      name: string;
+      /**
+       * @description What the key may do: known scopes, each at most once, none the caller lacks
+       * @example [
+       *       "meeting.terminals:read"
+       *     ]
+       */
+      scopes: (
+        | 'meeting.terminals:read'
+        | 'meeting.devices:manage'
+        | 'cc.terminals:read'
+        | 'cc.softphones:read'
+        | 'cc.softphones:credentials'
+        | 'cc.calls:read'
+        | 'admin.keys:manage'
+        | 'admin.audit:read'
+      )[];
+      /**
+       * Format: date-time
+       * @description When the key stops working (in the future); absent: never
+       * @example 2027-01-31T00:00:00.000Z
+       */
+      expiresAt?: string;
+      /**
+       * Format: int32
+       * @description The key's own requests per minute; absent: RATE_LIMIT_PER_MINUTE
+       * @example 120
+       */
+      rateLimitPerMinute?: number;
+    };
     /**
      * @description Where the new code was sent
      * @enum {string}
@@ -464,6 +692,7 @@ export interface components {
       | 'FORBIDDEN'
       | 'NOT_FOUND'
       | 'METHOD_NOT_ALLOWED'
+      | 'CONFLICT'
       | 'REQUEST_TIMEOUT'
       | 'PAYLOAD_TOO_LARGE'
       | 'UNSUPPORTED_MEDIA_TYPE'
@@ -505,14 +734,12 @@ export interface components {
      * @enum {string}
      */
     IndicatorStatus: 'up' | 'down';
-    LivenessDto: {
+    IssuedApiKeyDto: {
       /**
-       * @description Always ok while the process serves requests
-       * @enum {string}
+       * @description The key id
+       * @example key_Xb3kq9LmT0aPz1Yc
        */
-      status: 'ok';
-    };
-    MeResponse: {
+      id: string;
       /**
        * @description The key name
        * @example partner-a
@@ -525,6 +752,74 @@ export interface components {
        *     ]
        */
       scopes: components['schemas']['Scope'][];
+      /**
+       * @description The key itself: shown in this response only, store it now (X-API-Key)
+       * @example cgw_q2Vx3m4wZk8bNf7Yh1Lr0TsdPaUcEoJiKgWlXyRtBnM
+       */
+      key: string;
+      /**
+       * @description Always `issued`
+       * @enum {string}
+       */
+      source: 'issued';
+      /**
+       * Format: date-time
+       * @description When it was issued
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @description When it stops working; null: never
+       * @example null
+       */
+      expiresAt: string | null;
+      /**
+       * Format: int64
+       * @description The key's own requests per minute; null: RATE_LIMIT_PER_MINUTE
+       * @example null
+       */
+      rateLimitPerMinute: number | null;
+    };
+    LivenessDto: {
+      /**
+       * @description Always ok while the process serves requests
+       * @enum {string}
+       */
+      status: 'ok';
+    };
+    MeResponse: {
+      /**
+       * @description The key id (`cfg_<name>` for a configured key)
+       * @example key_Xb3kq9LmT0aPz1Yc
+       */
+      id: string;
+      /**
+       * @description The key name
+       * @example partner-a
+       */
+      name: string;
+      /**
+       * @description What the key may do
+       * @example [
+       *       "meeting.terminals:read"
+       *     ]
+       */
+      scopes: components['schemas']['Scope'][];
+      /** @description `config`: API_KEYS; `issued`: created through the admin API or `npm run keys` */
+      source: components['schemas']['ApiKeySource'];
+      /**
+       * Format: date-time
+       * @description When the key stops working; null: never
+       * @example null
+       */
+      expiresAt: string | null;
+      /**
+       * Format: int64
+       * @description Requests per minute this key may make (its own limit, else RATE_LIMIT_PER_MINUTE)
+       * @example 600
+       */
+      rateLimitPerMinute: number;
     };
     /**
      * @description Whether CC-CMS monitors it
@@ -679,6 +974,14 @@ export interface components {
      * @enum {string}
      */
     RegistrationServerMode: 'single' | 'pool';
+    RotateApiKeyRequest: {
+      /**
+       * Format: int32
+       * @description How long the old key keeps working; 0 (default): not at all
+       * @example 3600
+       */
+      graceSeconds?: number;
+    };
     /**
      * @description What the key may do
      * @enum {string}
@@ -921,6 +1224,8 @@ export interface components {
     AcceptLanguage: 'en-US' | 'zh-CN';
     /** @description `no-cache` or `max-age=0` skips the shared status cache for this request (the upstream is asked; the answer still refreshes the cache). Other directives are ignored. */
     CacheControl: string;
+    /** @description Makes a retry safe: per API key and remembered 24 h. The same key with the same request replays the first success (with Idempotent-Replayed: true) without doing it again; with a different request it is 422; while the first is in flight, 409. A request that failed may be retried with the same key. */
+    IdempotencyKey: string;
     /** @description The ETag of a status read the client holds (or `*`): while the state is still the same the answer is 304 with no body. Compared weakly, so `W/"..."` matches too. */
     IfNoneMatch: string;
     /** @description Correlation id, echoed on the response, passed to every upstream call and written to every log line and problem of the request. One that does not match is replaced by a new UUID. */
@@ -964,6 +1269,1061 @@ export interface operations {
           'X-Request-Id': string;
           /** @description On every response */
           'X-Content-Type-Options': 'nosniff';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  listApiKeys: {
+    parameters: {
+      query?: {
+        /** @description Page size */
+        limit?: number;
+        /** @description Items to skip */
+        offset?: number;
+      };
+      header?: {
+        /** @description Correlation id, echoed on the response, passed to every upstream call and written to every log line and problem of the request. One that does not match is replaced by a new UUID. */
+        'X-Request-Id'?: components['parameters']['RequestId'];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page of keys */
+      200: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit': number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining': number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiKeyList'];
+        };
+      };
+      /** @description Bad Request: `VALIDATION_FAILED`: a parameter or body field breaks a rule; `errors` names each one. */
+      400: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unauthorized: `UNAUTHENTICATED`: X-API-Key is missing, unknown, revoked or expired. */
+      401: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Forbidden: `FORBIDDEN`: the API key lacks a scope this request needs. */
+      403: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Too Many Requests: `RATE_LIMITED`: the API key's requests per minute are spent; see Retry-After and RateLimit-*. */
+      429: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal Server Error: `INTERNAL`: an unexpected error; quote requestId when reporting it. */
+      500: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  createApiKey: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Correlation id, echoed on the response, passed to every upstream call and written to every log line and problem of the request. One that does not match is replaced by a new UUID. */
+        'X-Request-Id'?: components['parameters']['RequestId'];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateApiKeyRequest'];
+      };
+    };
+    responses: {
+      /** @description The new key */
+      201: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit': number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining': number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset': number;
+          /** @description The URL of the key resource */
+          Location: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['IssuedApiKeyDto'];
+        };
+      };
+      /** @description Bad Request: `VALIDATION_FAILED`: a parameter or body field breaks a rule; `errors` names each one; `BAD_REQUEST`: the body is not valid JSON. */
+      400: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unauthorized: `UNAUTHENTICATED`: X-API-Key is missing, unknown, revoked or expired. */
+      401: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Forbidden: `FORBIDDEN`: the API key lacks a scope this request needs; `FORBIDDEN`: the key would carry a scope the caller lacks. */
+      403: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Conflict: `CONFLICT`: a key with this name exists. */
+      409: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Payload Too Large: `PAYLOAD_TOO_LARGE`: the body is larger than 64 KiB. */
+      413: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE`: the body is not application/json. */
+      415: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Too Many Requests: `RATE_LIMITED`: the API key's requests per minute are spent; see Retry-After and RateLimit-*. */
+      429: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal Server Error: `INTERNAL`: an unexpected error; quote requestId when reporting it. */
+      500: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  getApiKey: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Correlation id, echoed on the response, passed to every upstream call and written to every log line and problem of the request. One that does not match is replaced by a new UUID. */
+        'X-Request-Id'?: components['parameters']['RequestId'];
+      };
+      path: {
+        /** @description The key id (`key_...` issued, `cfg_<name>` configured) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The key */
+      200: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit': number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining': number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiKeyDto'];
+        };
+      };
+      /** @description Bad Request: `VALIDATION_FAILED`: a parameter or body field breaks a rule; `errors` names each one. */
+      400: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unauthorized: `UNAUTHENTICATED`: X-API-Key is missing, unknown, revoked or expired. */
+      401: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Forbidden: `FORBIDDEN`: the API key lacks a scope this request needs. */
+      403: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not Found: `NOT_FOUND`: no key has this id (never existed, or revoked). */
+      404: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Too Many Requests: `RATE_LIMITED`: the API key's requests per minute are spent; see Retry-After and RateLimit-*. */
+      429: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal Server Error: `INTERNAL`: an unexpected error; quote requestId when reporting it. */
+      500: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  revokeApiKey: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Correlation id, echoed on the response, passed to every upstream call and written to every log line and problem of the request. One that does not match is replaced by a new UUID. */
+        'X-Request-Id'?: components['parameters']['RequestId'];
+      };
+      path: {
+        /** @description The key id (`key_...` issued, `cfg_<name>` configured) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit': number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining': number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `VALIDATION_FAILED`: a parameter or body field breaks a rule; `errors` names each one. */
+      400: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unauthorized: `UNAUTHENTICATED`: X-API-Key is missing, unknown, revoked or expired. */
+      401: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Forbidden: `FORBIDDEN`: the API key lacks a scope this request needs. */
+      403: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not Found: `NOT_FOUND`: no key has this id (never existed, or revoked). */
+      404: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Conflict: `CONFLICT`: the key is configured (API_KEYS), not issued: change the configuration instead. */
+      409: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Too Many Requests: `RATE_LIMITED`: the API key's requests per minute are spent; see Retry-After and RateLimit-*. */
+      429: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal Server Error: `INTERNAL`: an unexpected error; quote requestId when reporting it. */
+      500: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  rotateApiKey: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Correlation id, echoed on the response, passed to every upstream call and written to every log line and problem of the request. One that does not match is replaced by a new UUID. */
+        'X-Request-Id'?: components['parameters']['RequestId'];
+      };
+      path: {
+        /** @description The key id (`key_...` issued, `cfg_<name>` configured) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RotateApiKeyRequest'];
+      };
+    };
+    responses: {
+      /** @description The new key */
+      201: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit': number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining': number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset': number;
+          /** @description The URL of the key resource */
+          Location: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['IssuedApiKeyDto'];
+        };
+      };
+      /** @description Bad Request: `VALIDATION_FAILED`: a parameter or body field breaks a rule; `errors` names each one; `BAD_REQUEST`: the body is not valid JSON. */
+      400: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unauthorized: `UNAUTHENTICATED`: X-API-Key is missing, unknown, revoked or expired. */
+      401: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Forbidden: `FORBIDDEN`: the API key lacks a scope this request needs; `FORBIDDEN`: the key carries a scope the caller lacks. */
+      403: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not Found: `NOT_FOUND`: no key has this id (never existed, or revoked). */
+      404: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Conflict: `CONFLICT`: the key is configured (API_KEYS), not issued: change the configuration instead. */
+      409: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Payload Too Large: `PAYLOAD_TOO_LARGE`: the body is larger than 64 KiB. */
+      413: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE`: the body is not application/json. */
+      415: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Too Many Requests: `RATE_LIMITED`: the API key's requests per minute are spent; see Retry-After and RateLimit-*. */
+      429: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal Server Error: `INTERNAL`: an unexpected error; quote requestId when reporting it. */
+      500: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  listAuditEntries: {
+    parameters: {
+      query?: {
+        /** @description Page size */
+        limit?: number;
+        /** @description Items to skip */
+        offset?: number;
+      };
+      header?: {
+        /** @description Correlation id, echoed on the response, passed to every upstream call and written to every log line and problem of the request. One that does not match is replaced by a new UUID. */
+        'X-Request-Id'?: components['parameters']['RequestId'];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page of audit entries */
+      200: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit': number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining': number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditList'];
+        };
+      };
+      /** @description Bad Request: `VALIDATION_FAILED`: a parameter or body field breaks a rule; `errors` names each one. */
+      400: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unauthorized: `UNAUTHENTICATED`: X-API-Key is missing, unknown, revoked or expired. */
+      401: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Forbidden: `FORBIDDEN`: the API key lacks a scope this request needs. */
+      403: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Too Many Requests: `RATE_LIMITED`: the API key's requests per minute are spent; see Retry-After and RateLimit-*. */
+      429: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          /** @description Seconds to wait before trying again */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Internal Server Error: `INTERNAL`: an unexpected error; quote requestId when reporting it. */
+      500: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -1919,6 +3279,8 @@ export interface operations {
         'X-Request-Id'?: components['parameters']['RequestId'];
         /** @description Language of upstream messages; passed on to the upstream. */
         'Accept-Language'?: components['parameters']['AcceptLanguage'];
+        /** @description Makes a retry safe: per API key and remembered 24 h. The same key with the same request replays the first success (with Idempotent-Replayed: true) without doing it again; with a different request it is 422; while the first is in flight, 409. A request that failed may be retried with the same key. */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
       };
       path: {
         /** @description Device serial number: letters, digits, underscore; 1-30 */
@@ -1947,6 +3309,8 @@ export interface operations {
           'RateLimit-Remaining': number;
           /** @description Seconds until the budget is full again */
           'RateLimit-Reset': number;
+          /** @description Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key */
+          'Idempotent-Replayed'?: 'true';
           [name: string]: unknown;
         };
         content: {
@@ -2031,6 +3395,27 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Conflict: `CONFLICT`: a request with the same Idempotency-Key is still in flight. */
+      409: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Payload Too Large: `PAYLOAD_TOO_LARGE`: the body is larger than 64 KiB. */
       413: {
         headers: {
@@ -2073,7 +3458,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description Unprocessable Entity: `UNPROCESSABLE`: the upstream could not process a well-formed request. */
+      /** @description Unprocessable Entity: `UNPROCESSABLE`: the upstream could not process a well-formed request; `UNPROCESSABLE`: the Idempotency-Key was used with a different request. */
       422: {
         headers: {
           /** @description The request's correlation id (the client's, or a generated UUID) */
@@ -2159,7 +3544,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description Service Unavailable: `SERVICE_UNAVAILABLE`: the quota store (Redis) is unavailable; see Retry-After; `UPSTREAM_UNAVAILABLE`: its circuit is open after repeated failures; see Retry-After; `UPSTREAM_UNAVAILABLE`: the family is not configured on this gateway; see Retry-After. */
+      /** @description Service Unavailable: `SERVICE_UNAVAILABLE`: the quota or idempotency store (Redis) is unavailable; see Retry-After; `UPSTREAM_UNAVAILABLE`: its circuit is open after repeated failures; see Retry-After; `UPSTREAM_UNAVAILABLE`: the family is not configured on this gateway; see Retry-After. */
       503: {
         headers: {
           /** @description The request's correlation id (the client's, or a generated UUID) */

@@ -39,21 +39,26 @@ export class ApiKeyGuard implements CanActivate {
     const blockedMs = await this.failures.blockedFor(request.ip, hashHex);
     if (blockedMs > 0) throw authFailure(request, blockedMs);
 
-    const principal = hash ? this.apiKeys.authenticate(hash) : undefined;
-    if (!principal) {
+    const result = hash ? await this.apiKeys.authenticate(hash) : undefined;
+    if (!result || !('principal' in result)) {
       const nowBlockedMs = await this.failures.recordFailure(request.ip);
       if (nowBlockedMs > 0) throw authFailure(request, nowBlockedMs);
       request.authFailed = true;
       throw new AppError(
         ErrorCode.UNAUTHENTICATED,
-        typeof presented === 'string' && presented.length > 0
-          ? 'The API key is not valid.'
-          : 'The X-API-Key header is missing.',
+        result && 'expired' in result
+          ? `The API key expired at ${result.expired}.`
+          : result
+            ? 'The API key could not be checked right now (key store unavailable); try again shortly.'
+            : typeof presented === 'string' && presented.length > 0
+              ? 'The API key is not valid.'
+              : 'The X-API-Key header is missing.',
       );
     }
+    const { principal } = result;
     this.failures.recordSuccess(request.ip, hashHex!);
 
-    const budget = await this.rateLimit.consume(principal.name);
+    const budget = await this.rateLimit.consume(principal.id, principal.rateLimitPerMinute);
     const headers = {
       'ratelimit-limit': String(budget.limit),
       'ratelimit-remaining': String(budget.remaining),

@@ -3,8 +3,15 @@ import type { FastifyRequest } from 'fastify';
 import type { Scope } from './scopes';
 
 export interface Principal {
+  /** `key_...` for an issued key, `cfg_<name>` for a configured one. */
+  id: string;
   name: string;
   scopes: Scope[];
+  source: 'config' | 'issued';
+  /** ISO time the key stops working; null: never. */
+  expiresAt: string | null;
+  /** The key's own requests per minute; null: RATE_LIMIT_PER_MINUTE. */
+  rateLimitPerMinute: number | null;
 }
 
 export type AuthenticatedRequest = FastifyRequest & {

@@ -43,6 +43,8 @@ export interface AppConfig {
   streamsPerKey: number;
   logLevel: string;
   rateLimitPerMinute: number;
+  /** Audit entries kept in Redis. */
+  auditMaxEntries: number;
   circuit: { failureThreshold: number; halfOpenAfterMs: number };
   apiKeys: ApiKeyRecord[];
   tokenEncryptionKey?: Buffer;
@@ -91,6 +93,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     streamsPerKey: env.STREAMS_PER_KEY ?? 20,
     logLevel: env.LOG_LEVEL ?? 'info',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ?? 600,
+    auditMaxEntries: env.AUDIT_MAX_ENTRIES ?? 100_000,
     circuit: {
       failureThreshold: env.CIRCUIT_FAILURE_THRESHOLD ?? 5,
       halfOpenAfterMs: env.CIRCUIT_HALF_OPEN_AFTER_MS ?? 10_000,

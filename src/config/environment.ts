@@ -142,6 +142,14 @@ export class Environment {
   @Max(1_000_000)
   AUTH_FAILURES_PER_MINUTE?: number;
 
+  /** Audit entries kept in Redis (oldest dropped first). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  AUDIT_MAX_ENTRIES?: number;
+
   // Gateway tunables beyond the contract's table (documented in the README).
   @Transform(toInt)
   @IsOptional()

@@ -62,7 +62,8 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-function createRedis(config: AppConfig): Redis {
+/** The gateway's connection settings (also used by `npm run keys`). */
+export function createRedis(config: AppConfig): Redis {
   const common: RedisOptions = {
     keyPrefix: config.redisKeyPrefix,
     commandTimeout: 1000,

@@ -6,6 +6,7 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   NOT_FOUND = 'NOT_FOUND',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
+  CONFLICT = 'CONFLICT',
   REQUEST_TIMEOUT = 'REQUEST_TIMEOUT',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
@@ -34,6 +35,7 @@ export const ERROR_SHAPES: Record<ErrorCode, ErrorShape> = {
   [ErrorCode.FORBIDDEN]: { status: 403, title: 'Forbidden' },
   [ErrorCode.NOT_FOUND]: { status: 404, title: 'Not found' },
   [ErrorCode.METHOD_NOT_ALLOWED]: { status: 405, title: 'Method not allowed' },
+  [ErrorCode.CONFLICT]: { status: 409, title: 'Conflict' },
   [ErrorCode.REQUEST_TIMEOUT]: { status: 408, title: 'Request timeout' },
   [ErrorCode.PAYLOAD_TOO_LARGE]: { status: 413, title: 'Payload too large' },
   [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: { status: 415, title: 'Unsupported media type' },
@@ -60,6 +62,8 @@ export function errorCodeForClientStatus(status: number): ErrorCode {
       return ErrorCode.NOT_FOUND;
     case 405:
       return ErrorCode.METHOD_NOT_ALLOWED;
+    case 409:
+      return ErrorCode.CONFLICT;
     case 408:
       return ErrorCode.REQUEST_TIMEOUT;
     case 413:

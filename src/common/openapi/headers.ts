@@ -30,6 +30,16 @@ export const HEADER_PARAMETERS: Record<string, ParameterObject> = {
     description: 'Language of upstream messages; passed on to the upstream.',
     schema: { type: 'string', enum: [...ACCEPT_LANGUAGES] },
   },
+  IdempotencyKey: {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description:
+      'Makes a retry safe: per API key and remembered 24 h. The same key with the same request replays the first ' +
+      'success (with Idempotent-Replayed: true) without doing it again; with a different request it is 422; ' +
+      'while the first is in flight, 409. A request that failed may be retried with the same key.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', example: 'reset-HWSN0001-2026-11-24' },
+  },
   IfNoneMatch: {
     name: 'If-None-Match',
     in: 'header',
@@ -95,6 +105,11 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
     description: 'Seconds to wait before trying again',
     required: true,
     schema: { type: 'integer', format: 'int32', minimum: 1, example: 30 },
+  },
+  'Idempotent-Replayed': {
+    description: 'Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key',
+    required: false,
+    schema: { type: 'string', enum: ['true'] },
   },
   'X-Content-Type-Options': {
     description: 'On every response',

@@ -20,6 +20,7 @@ import { validateSync } from 'class-validator';
 import { PUBLIC_KEY, SCOPES_KEY } from '../../auth/principal';
 import { ERROR_SHAPES, ErrorCode, problemType } from '../errors/error-code';
 import { flattenValidationErrors } from '../validation';
+import { IDEMPOTENT_KEY } from '../idempotency';
 import { STATUS_READ_KEY, type StatusReadMetadata } from '../status-read';
 import {
   HEADER_PARAMETERS,
@@ -70,6 +71,8 @@ interface Route {
   scopes: string[];
   upstream?: string;
   statusRead?: StatusReadMetadata;
+  /** Takes Idempotency-Key (@Idempotent). */
+  idempotent: boolean;
   problems: ProblemOutcome[];
   params?: ClassRef;
   query?: ClassRef;
@@ -152,6 +155,7 @@ function collectRoutes(app: INestApplication, options: RefineOptions): Map<strin
           scopes: meta<string[]>(SCOPES_KEY) ?? [],
           upstream: meta<string>(UPSTREAM_KEY),
           statusRead: meta<StatusReadMetadata>(STATUS_READ_KEY),
+          idempotent: meta<boolean>(IDEMPOTENT_KEY) === true,
           problems: (Reflect.getMetadata(PROBLEMS_KEY, handler) as ProblemOutcome[] | undefined) ?? [],
           ...routeArguments(controller, name),
         });
@@ -211,6 +215,7 @@ function refineParameters(operation: OperationObject, route: Route, path: string
     ...parameters,
     { $ref: '#/components/parameters/RequestId' },
     ...(route.upstream ? [{ $ref: '#/components/parameters/AcceptLanguage' }] : []),
+    ...(route.idempotent ? [{ $ref: '#/components/parameters/IdempotencyKey' }] : []),
     ...(route.statusRead ? STATUS_READ_PARAMETERS.map((name) => ({ $ref: `#/components/parameters/${name}` })) : []),
   ];
   if (route.body && operation.requestBody && !('$ref' in operation.requestBody)) {
@@ -320,6 +325,11 @@ function refineResponses(operation: OperationObject, route: Route, path: string)
       ...(route.isPublic ? {} : Object.fromEntries(RATE_LIMIT_HEADERS.map((h) => [h, header(h, true)]))),
       ...response.headers,
     };
+  }
+  if (route.idempotent) {
+    for (const [status, response] of Object.entries(responses) as [string, ResponseObject][]) {
+      if (/^2\d\d$/.test(status)) response.headers!['Idempotent-Replayed'] = header('Idempotent-Replayed');
+    }
   }
   if (route.statusRead) documentStatusRead(responses, route.statusRead, route.operationId, path);
   const instance = examplePath(path, operation);

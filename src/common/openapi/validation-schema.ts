@@ -51,6 +51,7 @@ const MAPPERS: Record<string, Mapper> = {
   isEmail: () => ({ type: 'string', format: 'email' }),
   isUUID: () => ({ type: 'string', format: 'uuid' }),
   isISO8601: () => ({ type: 'string', format: 'date-time' }),
+  isIso8601: () => ({ type: 'string', format: 'date-time' }),
   isDateString: () => ({ type: 'string', format: 'date-time' }),
   isUrl: () => ({ type: 'string', format: 'uri' }),
   isEnum: ([entity]) => ({ enum: Object.values(entity as object) }),

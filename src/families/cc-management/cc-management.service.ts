@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../../auth/principal';
+import { AuditTrail } from '../../audit/audit.service';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { pageTotal } from '../../common/paging';
@@ -13,18 +14,20 @@ export class CcManagementService {
   constructor(
     private readonly client: CcManagementClient,
     private readonly cache: StatusCache,
+    private readonly audit: AuditTrail,
   ) {}
 
   async softphones(query: SoftphoneQuery, principal: Principal): Promise<SoftphoneList> {
     const includePasswords = query.include === 'credentials';
     if (includePasswords && !principal.scopes.includes('cc.softphones:credentials')) {
+      await this.audit.record(principal, 'softphone-credentials.read', 'softphones', 'denied');
       throw new AppError(ErrorCode.FORBIDDEN, 'include=credentials needs the scope cc.softphones:credentials.');
     }
     const fetch = async () =>
       mapSoftphones(await this.client.queryPhone(query.limit, query.offset), includePasswords, new Date());
-    // Responses with passwords are never cached anywhere; the others are status reads.
+    // Responses with passwords are never cached anywhere (and every one is audited); the others are status reads.
     const mapped = includePasswords
-      ? await fetch()
+      ? await this.audited(principal, fetch)
       : await this.cache.read(
           'cc-management.softphones',
           `status:cc-management:softphones:${query.limit}:${query.offset}`,
@@ -39,6 +42,17 @@ export class CcManagementService {
         total: pageTotal(mapped.total, query.offset, mapped.items.length),
       },
     };
+  }
+
+  private async audited<T>(principal: Principal, read: () => Promise<T>): Promise<T> {
+    try {
+      const result = await read();
+      await this.audit.record(principal, 'softphone-credentials.read', 'softphones', 'success');
+      return result;
+    } catch (err) {
+      await this.audit.record(principal, 'softphone-credentials.read', 'softphones', 'failed');
+      throw err;
+    }
   }
 
   async call(id: string): Promise<CallStatusDto> {

@@ -2,7 +2,10 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import type { FastifyReply } from 'fastify';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Scopes } from '../../auth/principal';
+import { AuditTrail } from '../../audit/audit.service';
+import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
+import { Idempotent } from '../../common/idempotency';
 import { ApiProblems, ApiUpstream } from '../../common/openapi/problem.dto';
 import { StatusRead } from '../../status-cache/status-read.interceptor';
 import { ApiEventStream, STREAM_PROBLEMS } from '../../watch/api-event-stream';
@@ -29,6 +32,7 @@ export class MeetingController {
     private readonly meeting: MeetingService,
     private readonly watch: WatchHub,
     private readonly watched: MeetingWatchSource,
+    private readonly audit: AuditTrail,
   ) {}
 
   @Get('terminals/statuses/stream')
@@ -93,11 +97,14 @@ export class MeetingController {
   @Post('devices/:sn/activation-code/reset')
   @HttpCode(202)
   @Scopes('meeting.devices:manage')
+  @Idempotent()
   @ApiOperation({
     summary: "Reset a hard terminal's activation code",
     description:
       'Sends a new activation code by email and/or SMS. At most 5 resets per SN per rolling 24 h across all replicas; ' +
-      'the 6th gets 429 QUOTA_EXCEEDED without reaching Meeting. Unknown SN: 404. Never retried automatically.',
+      'the 6th gets 429 QUOTA_EXCEEDED without reaching Meeting. Unknown SN: 404. Never retried automatically. ' +
+      'With an Idempotency-Key, a repeat gets the first success replayed (Idempotent-Replayed: true) without ' +
+      'reaching Meeting or taking quota. Every attempt is audited.',
     operationId: 'resetMeetingActivationCode',
   })
   @ApiAcceptedResponse({ type: ActivationCodeResetResponse, description: 'Meeting accepted the reset' })
@@ -109,20 +116,40 @@ export class MeetingController {
     },
     { code: ErrorCode.UNPROCESSABLE, upstream: { status: 400, code: 'USG.000000002' } },
     {
+      code: ErrorCode.UNPROCESSABLE,
+      name: 'IDEMPOTENCY_KEY_REUSED',
+      when: 'the Idempotency-Key was used with a different request',
+      detail: 'This Idempotency-Key was used with a different request; use a new key for a new request.',
+    },
+    {
+      code: ErrorCode.CONFLICT,
+      when: 'a request with the same Idempotency-Key is still in flight',
+      detail: 'A request with this Idempotency-Key is still in flight; retry later.',
+    },
+    {
       code: ErrorCode.QUOTA_EXCEEDED,
       when: 'the SN had 5 resets in the last 24 h (no upstream call is made); see Retry-After',
       detail: 'Device HWSN0001 had its activation code reset 5 times in the last 24 hours.',
     },
     {
       code: ErrorCode.SERVICE_UNAVAILABLE,
-      when: 'the quota store (Redis) is unavailable; see Retry-After',
+      when: 'the quota or idempotency store (Redis) is unavailable; see Retry-After',
       detail: 'The quota store is unavailable; try again shortly.',
     },
   )
-  resetActivationCode(
+  async resetActivationCode(
     @Param() params: DeviceParams,
     @Body() body: ActivationCodeResetRequest,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<ActivationCodeResetResponse> {
-    return this.meeting.resetActivationCode(params.sn, body);
+    try {
+      const result = await this.meeting.resetActivationCode(params.sn, body);
+      await this.audit.record(principal, 'activation-code.reset', params.sn, 'success');
+      return result;
+    } catch (err) {
+      const refused = err instanceof AppError && err.code === ErrorCode.QUOTA_EXCEEDED;
+      await this.audit.record(principal, 'activation-code.reset', params.sn, refused ? 'denied' : 'failed');
+      throw err;
+    }
   }
 }
