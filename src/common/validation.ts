@@ -68,7 +68,7 @@ class GatewayValidationPipe extends ValidationPipe {
 }
 
 /** A check for a DTO of `@Matches(regex)` string properties only; null for any other DTO. */
-export function compileParamCheck(metatype: new () => object): ParamCheck | null {
+function compileParamCheck(metatype: new () => object): ParamCheck | null {
   const rules = getMetadataStorage().getTargetValidationMetadatas(metatype, '', false, false);
   if (rules.length === 0) return null;
   const patterns = new Map<string, RegExp>();
