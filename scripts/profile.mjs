@@ -148,3 +148,20 @@ for (const [name, t] of [...inclusiveFn]
   .slice(0, Number(process.env.PROFILE_TOP ?? 40))) {
   console.log(`${pct(t)}  ${name}`);
 }
+
+// PROFILE_UNION=<regex>: the share of samples whose stack has any frame (function + file) matching it,
+// e.g. the rate limit's Redis round trip: 'ioredis|rate-limiter-flexible|^consume .*rate-limit.service'.
+if (process.env.PROFILE_UNION) {
+  const union = new RegExp(process.env.PROFILE_UNION);
+  let matched = 0;
+  for (const [id, t] of self) {
+    if (t === 0) continue;
+    for (let n = id; n !== undefined; n = parent.get(n)) {
+      if (union.test(label(byId.get(n)))) {
+        matched += t;
+        break;
+      }
+    }
+  }
+  console.log(`\nStacks matching ${union}: ${pct(matched)}`);
+}
