@@ -26,7 +26,7 @@ import { buildOpenApiDocument, setupDocs } from './docs';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown';
 import { MetricsService } from './metrics/metrics.service';
 import { Tracing } from './tracing/tracing';
-import { wantsCacheBypass } from './status-cache/status-read.interceptor';
+import { registerStatusReadHeaders, wantsCacheBypass } from './status-cache/status-read.interceptor';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 /** Idle time allowed between two requests on a kept-alive connection. */
@@ -124,6 +124,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const queryNames = declaredQueryNames(document);
   registerQueryRules(fastify, queryNames);
   registerMetricsToken(fastify, config.metricsToken, authFailures);
+  registerStatusReadHeaders(fastify);
   // One access line and the request metrics per response.
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const route = request.routeOptions.url;
