@@ -415,7 +415,7 @@ export interface components {
     };
     ApiKeyDto: {
       /**
-       * @description The key id
+       * @description The key id (`key_...` issued, `cfg_<name>` for a configured key)
        * @example key_Xb3kq9LmT0aPz1Yc
        */
       id: string;
@@ -431,14 +431,6 @@ export interface components {
        *     ]
        */
       scopes: components['schemas']['Scope'][];
-      /** @description `config`: API_KEYS (read-only); `issued`: created through this API or `npm run keys` */
-      source: components['schemas']['ApiKeySource'];
-      /**
-       * Format: date-time
-       * @description When it was issued; null for a configured key
-       * @example 2026-11-24T10:00:00.000Z
-       */
-      createdAt: string | null;
       /**
        * Format: date-time
        * @description When it stops working; null: never
@@ -451,6 +443,14 @@ export interface components {
        * @example null
        */
       rateLimitPerMinute: number | null;
+      /** @description `config`: API_KEYS (read-only); `issued`: created through this API or `npm run keys` */
+      source: components['schemas']['ApiKeySource'];
+      /**
+       * Format: date-time
+       * @description When it was issued; null for a configured key
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      createdAt: string | null;
       /**
        * Format: date-time
        * @description Last request made with it, to the minute; null: not used yet (or configured)
@@ -736,7 +736,7 @@ export interface components {
     IndicatorStatus: 'up' | 'down';
     IssuedApiKeyDto: {
       /**
-       * @description The key id
+       * @description The key id (`key_...` issued, `cfg_<name>` for a configured key)
        * @example key_Xb3kq9LmT0aPz1Yc
        */
       id: string;
@@ -753,6 +753,18 @@ export interface components {
        */
       scopes: components['schemas']['Scope'][];
       /**
+       * Format: date-time
+       * @description When it stops working; null: never
+       * @example null
+       */
+      expiresAt: string | null;
+      /**
+       * Format: int64
+       * @description The key's own requests per minute; null: RATE_LIMIT_PER_MINUTE
+       * @example null
+       */
+      rateLimitPerMinute: number | null;
+      /**
        * @description The key itself: shown in this response only, store it now (X-API-Key)
        * @example cgw_q2Vx3m4wZk8bNf7Yh1Lr0TsdPaUcEoJiKgWlXyRtBnM
        */
@@ -768,18 +780,6 @@ export interface components {
        * @example 2026-11-24T10:00:00.000Z
        */
       createdAt: string;
-      /**
-       * Format: date-time
-       * @description When it stops working; null: never
-       * @example null
-       */
-      expiresAt: string | null;
-      /**
-       * Format: int64
-       * @description The key's own requests per minute; null: RATE_LIMIT_PER_MINUTE
-       * @example null
-       */
-      rateLimitPerMinute: number | null;
     };
     LivenessDto: {
       /**
@@ -790,7 +790,7 @@ export interface components {
     };
     MeResponse: {
       /**
-       * @description The key id (`cfg_<name>` for a configured key)
+       * @description The key id (`key_...` issued, `cfg_<name>` for a configured key)
        * @example key_Xb3kq9LmT0aPz1Yc
        */
       id: string;

@@ -12,6 +12,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
+import { ApiKeyIdentityDto } from '../auth/api-key-identity.dto';
 import { SCOPES } from '../auth/scopes';
 import { PageInfo } from '../common/paging';
 import { UniqueItems } from '../common/unique-items';
@@ -78,17 +79,27 @@ export class ApiKeyParams {
 
 const SOURCES = ['config', 'issued'] as const;
 
-export class ApiKeyDto {
-  @ApiProperty({ example: 'key_Xb3kq9LmT0aPz1Yc', description: 'The key id' }) id!: string;
-  @ApiProperty({ example: 'partner-a', description: 'The key name' }) name!: string;
+/** When an issued key stops working and its own limit: shared by the list and the creation answer. */
+class ApiKeyTermsDto extends ApiKeyIdentityDto {
   @ApiProperty({
-    enum: SCOPES,
-    enumName: 'Scope',
-    isArray: true,
-    example: ['meeting.terminals:read'],
-    description: 'What the key may do',
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'When it stops working; null: never',
   })
-  scopes!: string[];
+  expiresAt!: string | null;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    minimum: 1,
+    example: null,
+    description: "The key's own requests per minute; null: RATE_LIMIT_PER_MINUTE",
+  })
+  rateLimitPerMinute!: number | null;
+}
+
+export class ApiKeyDto extends ApiKeyTermsDto {
   @ApiProperty({
     enum: SOURCES,
     enumName: 'ApiKeySource',
@@ -107,39 +118,13 @@ export class ApiKeyDto {
     type: String,
     format: 'date-time',
     nullable: true,
-    example: null,
-    description: 'When it stops working; null: never',
-  })
-  expiresAt!: string | null;
-  @ApiProperty({
-    type: 'integer',
-    nullable: true,
-    minimum: 1,
-    example: null,
-    description: "The key's own requests per minute; null: RATE_LIMIT_PER_MINUTE",
-  })
-  rateLimitPerMinute!: number | null;
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
     example: '2026-11-24T10:05:00.000Z',
     description: 'Last request made with it, to the minute; null: not used yet (or configured)',
   })
   lastUsedAt!: string | null;
 }
 
-export class IssuedApiKeyDto {
-  @ApiProperty({ example: 'key_Xb3kq9LmT0aPz1Yc', description: 'The key id' }) id!: string;
-  @ApiProperty({ example: 'partner-a', description: 'The key name' }) name!: string;
-  @ApiProperty({
-    enum: SCOPES,
-    enumName: 'Scope',
-    isArray: true,
-    example: ['meeting.terminals:read'],
-    description: 'What the key may do',
-  })
-  scopes!: string[];
+export class IssuedApiKeyDto extends ApiKeyTermsDto {
   @ApiProperty({
     example: EXAMPLE_KEY,
     pattern: '^cgw_[A-Za-z0-9_-]{43}$',
@@ -149,22 +134,6 @@ export class IssuedApiKeyDto {
   @ApiProperty({ enum: ['issued'], description: 'Always `issued`' }) source!: 'issued';
   @ApiProperty({ format: 'date-time', example: '2026-11-24T10:00:00.000Z', description: 'When it was issued' })
   createdAt!: string;
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
-    example: null,
-    description: 'When it stops working; null: never',
-  })
-  expiresAt!: string | null;
-  @ApiProperty({
-    type: 'integer',
-    nullable: true,
-    minimum: 1,
-    example: null,
-    description: "The key's own requests per minute; null: RATE_LIMIT_PER_MINUTE",
-  })
-  rateLimitPerMinute!: number | null;
 }
 
 export class ApiKeyList {

@@ -5,11 +5,11 @@ import { registerDecorator, ValidationOptions } from 'class-validator';
  * first bad element, which flattenValidationErrors turns into the field path `numbers[i]`.
  */
 export function EachMatches(pattern: RegExp, description: string, options?: ValidationOptions) {
-  return (target: object, propertyName: string) =>
+  return (target: object, propertyName: string | symbol) =>
     registerDecorator({
       name: 'eachMatches',
       target: target.constructor,
-      propertyName,
+      propertyName: String(propertyName),
       options,
       // The pattern is kept as a constraint so the OpenAPI document can show it (items.pattern).
       constraints: [pattern],

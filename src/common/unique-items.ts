@@ -6,11 +6,11 @@ import { registerDecorator, ValidationOptions } from 'class-validator';
  * which reports them, so an oversized body costs no uniqueness work at all.
  */
 export function UniqueItems(maxItems: number, options?: ValidationOptions) {
-  return (target: object, propertyName: string) =>
+  return (target: object, propertyName: string | symbol) =>
     registerDecorator({
       name: 'uniqueItems',
       target: target.constructor,
-      propertyName,
+      propertyName: String(propertyName),
       options,
       validator: {
         validate: (value: unknown) => {

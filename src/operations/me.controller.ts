@@ -1,22 +1,11 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal } from '../auth/principal';
-import { SCOPES } from '../auth/scopes';
+import { ApiKeyIdentityDto } from '../auth/api-key-identity.dto';
 import { APP_CONFIG } from '../config/app-config.token';
 import type { AppConfig } from '../config/app-config';
 
-export class MeResponse {
-  @ApiProperty({ example: 'key_Xb3kq9LmT0aPz1Yc', description: 'The key id (`cfg_<name>` for a configured key)' })
-  id!: string;
-  @ApiProperty({ example: 'partner-a', description: 'The key name' }) name!: string;
-  @ApiProperty({
-    enum: SCOPES,
-    enumName: 'Scope',
-    isArray: true,
-    example: ['meeting.terminals:read'],
-    description: 'What the key may do',
-  })
-  scopes!: string[];
+export class MeResponse extends ApiKeyIdentityDto {
   @ApiProperty({
     enum: ['config', 'issued'],
     enumName: 'ApiKeySource',

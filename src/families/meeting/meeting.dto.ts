@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -19,6 +20,16 @@ import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
 
 const MEETING_NUMBER_PATTERN = /^[A-Za-z0-9+*#@._:-]{1,64}$/;
 
+/** 1-100 unique Meeting numbers (the batch body and the stream query share the rules). */
+const TerminalNumbers = () =>
+  applyDecorators(
+    IsArray(),
+    ArrayMinSize(1),
+    ArrayMaxSize(100),
+    UniqueItems(100),
+    EachMatches(MEETING_NUMBER_PATTERN, 'must be 1-64 characters of letters, digits and + * # @ . _ : -'),
+  );
+
 export class TerminalNumberParams {
   @ApiProperty({ example: '+991116173924', description: 'Terminal number (1-64 chars)' })
   @Matches(MEETING_NUMBER_PATTERN, { message: 'must be 1-64 characters of letters, digits and + * # @ . _ : -' })
@@ -32,11 +43,7 @@ export class TerminalStatusesRequest {
     example: ['+991116173924', '+991116173901'],
     description: 'Terminal numbers, each at most once',
   })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(100)
-  @UniqueItems(100)
-  @EachMatches(MEETING_NUMBER_PATTERN, 'must be 1-64 characters of letters, digits and + * # @ . _ : -')
+  @TerminalNumbers()
   numbers!: string[];
 }
 
@@ -50,11 +57,7 @@ export class TerminalStatusStreamQuery {
       '(a raw `+` in a query string means a space): `?numbers=%2B991116173924,%2B991116173901`.',
   })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',') : value))
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(100)
-  @UniqueItems(100)
-  @EachMatches(MEETING_NUMBER_PATTERN, 'must be 1-64 characters of letters, digits and + * # @ . _ : -')
+  @TerminalNumbers()
   numbers!: string[];
 }
 
