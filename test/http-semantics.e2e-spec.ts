@@ -240,9 +240,12 @@ describe('HTTP semantics (real Redis, no upstream)', () => {
     });
 
     it.each(['/v1/meeting/terminals/%E0%A4%A/status', '/v1/contact-center/calls/%FF', '/v1/me%'])(
-      'bad percent-encoding in the path (%s) -> 400 BAD_REQUEST',
+      'bad percent-encoding in the path (%s) -> 400 BAD_REQUEST, nosniff and no-store',
       async (url) => {
-        problem(await get(url), 400, 'BAD_REQUEST');
+        const res = await get(url);
+        problem(res, 400, 'BAD_REQUEST');
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+        expect(res.headers['cache-control']).toBe('no-store');
       },
     );
   });
@@ -342,6 +345,15 @@ describe('HTTP semantics (real Redis, no upstream)', () => {
       const res = await raw(`GET /v1/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
       const body = parserProblem(res, 431, 'REQUEST_HEADER_FIELDS_TOO_LARGE');
       expect(body.instance).toBe('/v1/me');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['cache-control']).toBe('no-store');
+    });
+
+    it('a parser rejection outside /v1 carries nosniff but no Cache-Control', async () => {
+      const res = await raw(`GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      parserProblem(res, 431, 'REQUEST_HEADER_FIELDS_TOO_LARGE');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['cache-control']).toBeUndefined();
     });
 
     it.each([

@@ -1262,6 +1262,19 @@ export interface operations {
           'text/plain': string;
         };
       };
+      /** @description Bad Request: `VALIDATION_FAILED`: a parameter or body field breaks a rule; `errors` names each one. */
+      400: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Internal Server Error: `INTERNAL`: an unexpected error; quote requestId when reporting it. */
       500: {
         headers: {
@@ -2357,6 +2370,19 @@ export interface operations {
           'application/json': components['schemas']['LivenessDto'];
         };
       };
+      /** @description Bad Request: `VALIDATION_FAILED`: a parameter or body field breaks a rule; `errors` names each one. */
+      400: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Internal Server Error: `INTERNAL`: an unexpected error; quote requestId when reporting it. */
       500: {
         headers: {
@@ -2395,6 +2421,19 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ReadinessDto'];
+        };
+      };
+      /** @description Bad Request: `VALIDATION_FAILED`: a parameter or body field breaks a rule; `errors` names each one. */
+      400: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
       /** @description Internal Server Error: `INTERNAL`: an unexpected error; quote requestId when reporting it. */
@@ -2456,6 +2495,27 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['MeResponse'];
+        };
+      };
+      /** @description Bad Request: `VALIDATION_FAILED`: a parameter or body field breaks a rule; `errors` names each one. */
+      400: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description `no-store` on every /v1 response, except status reads: `private, no-cache` (a client may keep one, but revalidates it with If-None-Match before each use); softphones with passwords are always `no-store` */
+          'Cache-Control': 'no-store' | 'private, no-cache';
+          /** @description Requests per minute this API key may make */
+          'RateLimit-Limit'?: number;
+          /** @description Requests left in the current minute */
+          'RateLimit-Remaining'?: number;
+          /** @description Seconds until the budget is full again */
+          'RateLimit-Reset'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
       /** @description Unauthorized: `UNAUTHENTICATED`: X-API-Key is missing, unknown, revoked or expired. */

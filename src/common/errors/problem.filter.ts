@@ -37,9 +37,18 @@ export function problemBody(error: AppError, instance: string, requestId: string
   return body;
 }
 
+function isV1(path: string): boolean {
+  return path === '/v1' || path.startsWith('/v1/');
+}
+
 /** Writes an AppError as problem+json; also used by Fastify hooks that run outside Nest. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): void {
-  const body = problemBody(error, pathOf(request.url), request.id);
+  const path = pathOf(request.url);
+  const body = problemBody(error, path, request.id);
+  // Set here too, not only by the onRequest hook: router-level failures (frameworkErrors, e.g.
+  // bad percent-encoding in the path) are answered before any hook runs. A problem is never cached.
+  reply.header('x-content-type-options', 'nosniff');
+  if (isV1(path)) reply.header('cache-control', 'no-store');
   if (error.options.retryAfterSeconds !== undefined) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.options.retryAfterSeconds))));
   }

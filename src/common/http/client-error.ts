@@ -39,6 +39,7 @@ export function createClientErrorHandler(onError?: (info: ClientErrorInfo) => vo
           `Content-Length: ${Buffer.byteLength(body)}\r\n` +
           `X-Request-Id: ${requestId}\r\n` +
           'X-Content-Type-Options: nosniff\r\n' +
+          (path === '/v1' || path.startsWith('/v1/') ? 'Cache-Control: no-store\r\n' : '') +
           'Connection: close\r\n\r\n' +
           body,
       );

@@ -305,7 +305,8 @@ function header(name: string, required?: boolean): HeaderObject {
 
 function refineResponses(operation: OperationObject, route: Route, path: string): void {
   const outcomes = [
-    ...(route.params || route.query || route.body ? INPUT_PROBLEMS : []),
+    // Every route: an undeclared or repeated query parameter is VALIDATION_FAILED (query-rules.ts).
+    ...INPUT_PROBLEMS,
     ...(route.body ? BODY_PROBLEMS : []),
     ...(route.isPublic ? [] : AUTHENTICATED_PROBLEMS),
     ...(route.scopes.length > 0 ? SCOPED_PROBLEMS : []),
@@ -333,7 +334,7 @@ function refineResponses(operation: OperationObject, route: Route, path: string)
   }
   if (route.statusRead) documentStatusRead(responses, route.statusRead, route.operationId, path);
   const instance = examplePath(path, operation);
-  const validation = route.params || route.query || route.body ? validationExample(route) : undefined;
+  const validation = route.params || route.query || route.body ? validationExample(route) : UNKNOWN_QUERY_EXAMPLE;
   for (const status of [...byStatus.keys()].sort((a, b) => a - b)) {
     if (responses[status]) throw new Error(`OpenAPI: ${route.operationId} documents ${status} twice`);
     const list = byStatus.get(status)!;
@@ -448,6 +449,12 @@ function problemExample(
  * A real VALIDATION_FAILED of this route: its input classes are run through class-validator with
  * the ValidationPipe's options on an empty object, then on one bad value per property.
  */
+/** The 400 of a route without parameters or body: a query parameter it does not declare. */
+const UNKNOWN_QUERY_EXAMPLE = {
+  detail: 'x: is not a query parameter of this route',
+  errors: [{ field: 'x', message: 'is not a query parameter of this route' }],
+};
+
 function validationExample(route: Route): { detail: string; errors: { field: string; message: string }[] } {
   for (const cls of [route.body, route.query, route.params]) {
     if (!cls) continue;
