@@ -1046,6 +1046,32 @@ describe('OpenAPI conformance: every operation replayed and validated against op
     expect(conformance.failures).toEqual([]);
   });
 
+  it('conforms with METRICS_TOKEN set (401 with WWW-Authenticate, then 200 with the token)', async () => {
+    const token = 'metrics-token-0123456789';
+    const gw = await startGateway({ METRICS_TOKEN: token });
+    try {
+      const metrics = { url: '/metrics', key: null } as const;
+      await conformance.replay(gw, { ...metrics, name: 'metrics without token', status: 401, code: 'UNAUTHENTICATED' });
+      await conformance.replay(gw, {
+        ...metrics,
+        name: 'metrics, wrong token',
+        headers: { authorization: 'Bearer not-the-token-at-all' },
+        status: 401,
+        code: 'UNAUTHENTICATED',
+      });
+      await conformance.replay(gw, {
+        ...metrics,
+        name: 'metrics with the token',
+        headers: { authorization: `Bearer ${token}` },
+        status: 200,
+      });
+    } finally {
+      await gw.close();
+      await dropPrefix(gw.prefix);
+    }
+    expect(conformance.failures).toEqual([]);
+  });
+
   it('conforms with no family configured (503 with Retry-After) and with Redis gone (readiness 503)', async () => {
     const gw = await startGateway({});
     try {

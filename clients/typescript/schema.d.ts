@@ -1275,6 +1275,21 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Unauthorized: `UNAUTHENTICATED`: METRICS_TOKEN is set and `Authorization: Bearer <token>` is missing or wrong. */
+      401: {
+        headers: {
+          /** @description The request's correlation id (the client's, or a generated UUID) */
+          'X-Request-Id': string;
+          /** @description On every response */
+          'X-Content-Type-Options': 'nosniff';
+          /** @description The scheme the route wants (`Bearer realm="metrics"` on /metrics with METRICS_TOKEN set) */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Internal Server Error: `INTERNAL`: an unexpected error; quote requestId when reporting it. */
       500: {
         headers: {
@@ -2456,6 +2471,8 @@ export interface operations {
           'X-Request-Id': string;
           /** @description On every response */
           'X-Content-Type-Options': 'nosniff';
+          /** @description Seconds before asking again */
+          'Retry-After': number;
           [name: string]: unknown;
         };
         content: {

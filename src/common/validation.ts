@@ -158,7 +158,7 @@ const rank = (rule: string) =>
   rule === 'isDefined' || rule === 'whitelistValidation' ? 0 : RANGE_RULES.has(rule) ? 2 : 1;
 
 /** The message of the one rule a field is reported by: presence, then type or format, then range. */
-function firstBrokenRule(constraints: Record<string, string> | undefined): string[] {
+export function firstBrokenRule(constraints: Record<string, string> | undefined): string[] {
   let best: [string, string] | undefined;
   for (const entry of Object.entries(constraints ?? {})) {
     if (!best || rank(entry[0]) < rank(best[0])) best = entry;

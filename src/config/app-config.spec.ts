@@ -122,6 +122,20 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reports one message per bad variable', () => {
+    const message = (() => {
+      try {
+        loadConfig({ ...base, PORT: 'abc', TOKEN_ENCRYPTION_KEY: 'not base64!' });
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(message.match(/^ {2}PORT: /gm)).toHaveLength(1);
+    expect(message).toMatch(/^ {2}PORT: .*must be an integer/m);
+    expect(message.match(/^ {2}TOKEN_ENCRYPTION_KEY: /gm)).toHaveLength(1);
+  });
+
   it('parses API keys with their scopes', () => {
     const config = loadConfig({
       ...base,

@@ -66,7 +66,9 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (env.REDIS_URL && redisSentinel) errors.push('REDIS_URL: set either REDIS_URL or REDIS_SENTINELS, not both');
   const families = Object.fromEntries(FAMILIES.map((f) => [f.id, familySettings(f, raw, errors)])) as FamilySettings;
-  const tokenEncryptionKey = parseEncryptionKey(env.TOKEN_ENCRYPTION_KEY, errors);
+  // A value its schema already refused (not base64) is reported once, not again for its length.
+  const keyRefused = errors.some((line) => line.startsWith('TOKEN_ENCRYPTION_KEY:'));
+  const tokenEncryptionKey = keyRefused ? undefined : parseEncryptionKey(env.TOKEN_ENCRYPTION_KEY, errors);
   const tokenFamilies = FAMILIES.filter((f) => f.cachesTokens && families[f.id]).map((f) => f.title);
   if (!env.TOKEN_ENCRYPTION_KEY && tokenFamilies.length > 0) {
     errors.push(`TOKEN_ENCRYPTION_KEY: required when ${tokenFamilies.join(' or ')} is configured`);

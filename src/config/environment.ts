@@ -2,6 +2,7 @@ import { plainToInstance, Transform } from 'class-transformer';
 import { IsBase64, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
 
 import { readFileSync } from 'node:fs';
+import { firstBrokenRule } from '../common/validation';
 
 export const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
@@ -187,8 +188,9 @@ export class ConfigError extends Error {
 /** Validates `raw` against one schema class; appends one line per bad variable to `errors`. */
 export function validateVariables<T extends object>(schema: new () => T, raw: NodeJS.ProcessEnv, errors: string[]): T {
   const env = plainToInstance(schema, { ...raw }, { excludeExtraneousValues: false });
+  // One message per variable, the rule that matters most (PORT=abc: "must be an integer", once).
   for (const e of validateSync(env, { forbidUnknownValues: false })) {
-    errors.push(`${e.property}: ${Object.values(e.constraints ?? {}).join('; ') || 'invalid value'}`);
+    errors.push(`${e.property}: ${firstBrokenRule(e.constraints)[0] ?? 'invalid value'}`);
   }
   return env;
 }

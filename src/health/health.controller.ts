@@ -126,6 +126,13 @@ export class HealthController {
   @ApiServiceUnavailableResponse({
     type: ReadinessDto,
     description: 'Not ready: Redis is unreachable, or the gateway is shutting down',
+    headers: {
+      'Retry-After': {
+        description: 'Seconds before asking again',
+        required: true,
+        schema: { type: 'integer', format: 'int32', minimum: 1, example: 1 },
+      },
+    },
   })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     let result: HealthCheckResult;
@@ -138,7 +145,7 @@ export class HealthController {
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;
       // A readiness probe wants the indicator details, not a problem document.
-      reply.status(503);
+      reply.status(503).header('retry-after', '1');
       result = err.getResponse() as HealthCheckResult;
     }
     if (this.shutdown.draining) {

@@ -1,6 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/principal';
+import { ErrorCode } from '../common/errors/error-code';
+import { ApiProblems } from '../common/openapi/problem.dto';
 import { MetricsService } from './metrics.service';
 
 @ApiTags('operations')
@@ -25,6 +27,12 @@ export class MetricsController {
         schema: { type: 'string', example: 'http_requests_total{method="GET",route="/v1/me",status="200"} 1\n' },
       },
     },
+  })
+  @ApiProblems({
+    code: ErrorCode.UNAUTHENTICATED,
+    when: 'METRICS_TOKEN is set and `Authorization: Bearer <token>` is missing or wrong',
+    detail: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.',
+    headers: ['WWW-Authenticate'],
   })
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();

@@ -111,6 +111,10 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
     required: false,
     schema: { type: 'string', enum: ['true'] },
   },
+  'WWW-Authenticate': {
+    description: 'The scheme the route wants (`Bearer realm="metrics"` on /metrics with METRICS_TOKEN set)',
+    schema: { type: 'string', example: 'Bearer realm="metrics"' },
+  },
   'X-Content-Type-Options': {
     description: 'On every response',
     required: true,

@@ -349,6 +349,7 @@ function refineResponses(operation: OperationObject, route: Route, path: string)
       for (const h of RATE_LIMIT_HEADERS) headers[h] = header(h, false);
     }
     if (status === 429 || status === 503) headers['Retry-After'] = header('Retry-After');
+    for (const name of new Set(list.flatMap((o) => o.headers ?? []))) headers[name] = header(name, false);
     responses[status] = {
       description: describe(status, list),
       headers,

@@ -54,6 +54,8 @@ export interface ProblemOutcome {
   code: ErrorCode;
   /** Overrides ERROR_SHAPES' status (UPSTREAM_UNAVAILABLE is 503 while a circuit is open). */
   status?: number;
+  /** Response headers this outcome adds (names of RESPONSE_HEADERS), e.g. WWW-Authenticate. */
+  headers?: string[];
   /** Example name when one status carries two examples of the same code. */
   name?: string;
   /** When this route answers it; defaults to PROBLEM_WHEN[code]. */
