@@ -122,6 +122,11 @@ describe('issued API keys across two gateway processes', () => {
     expect(await untilAll(key, 401)).toBeLessThan(1000);
     expect((await call(1, 'GET', `/v1/admin/api-keys/${created.body.id as string}`, KEYS.all)).status).toBe(404);
     expect((await call(1, 'DELETE', '/v1/admin/api-keys/cfg_all', KEYS.all)).status).toBe(409);
+    // Configured keys report lastUsedAt too (the admin key has just been used).
+    const configured = await call(0, 'GET', '/v1/admin/api-keys/cfg_all', KEYS.all);
+    expect(configured.body).toMatchObject({ source: 'config', lastUsedAt: expect.stringMatching(/:00\.000Z$/) });
+    const unused = await call(0, 'GET', '/v1/admin/api-keys/cfg_none', KEYS.all);
+    expect(unused.body).toMatchObject({ source: 'config', lastUsedAt: null });
   });
 
   it('rotates with a grace period: the old key works on both until it ends, then 401', async () => {

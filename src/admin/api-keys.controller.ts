@@ -122,7 +122,9 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyList, description: 'One page of keys' })
   async list(@Query() query: PageQuery): Promise<ApiKeyList> {
     const configured = this.keys.configured;
-    const fromConfig = configured.slice(query.offset, query.offset + query.limit).map(configuredDto);
+    const page = configured.slice(query.offset, query.offset + query.limit);
+    const used = await this.keys.store.configuredLastUsed(page.map((k) => k.id));
+    const fromConfig = page.map((k, i) => configuredDto(k, used[i] ?? null));
     const issuedOffset = Math.max(0, query.offset - configured.length);
     const { items, total } = await this.keys.store.list(issuedOffset, query.limit - fromConfig.length);
     const all = [...fromConfig, ...items.map(issuedDto)];
@@ -138,7 +140,10 @@ export class ApiKeysController {
   @ApiProblems(NOT_FOUND)
   async get(@Param() params: ApiKeyParams): Promise<ApiKeyDto> {
     const configured = this.keys.configured.find((k) => k.id === params.id);
-    if (configured) return configuredDto(configured);
+    if (configured) {
+      const [lastUsedAt] = await this.keys.store.configuredLastUsed([configured.id]);
+      return configuredDto(configured, lastUsedAt ?? null);
+    }
     const record = await this.keys.store.get(params.id);
     if (!record) throw new AppError(ErrorCode.NOT_FOUND, `No API key ${params.id}.`);
     return issuedDto(record);
@@ -247,7 +252,7 @@ function issuedDto(record: IssuedKeyRecord): ApiKeyDto {
   };
 }
 
-function configuredDto(principal: Principal): ApiKeyDto {
+function configuredDto(principal: Principal, lastUsedAt: string | null): ApiKeyDto {
   return {
     id: principal.id,
     name: principal.name,
@@ -256,6 +261,6 @@ function configuredDto(principal: Principal): ApiKeyDto {
     createdAt: null,
     expiresAt: null,
     rateLimitPerMinute: null,
-    lastUsedAt: null,
+    lastUsedAt,
   };
 }

@@ -100,7 +100,10 @@ export class ApiKeyService implements OnModuleInit, OnApplicationShutdown {
     for (const key of this.keys) {
       if (timingSafeEqual(key.hash, hash)) found = key.principal;
     }
-    if (found) return { principal: found };
+    if (found) {
+      this.touch(found, Date.now());
+      return { principal: found };
+    }
     const hex = hash.toString('hex');
     const now = Date.now();
     let entry = this.cache.get(hex);
@@ -115,7 +118,7 @@ export class ApiKeyService implements OnModuleInit, OnApplicationShutdown {
     const principal = entry.principal;
     if (!principal) return undefined;
     if (principal.expiresAt && Date.parse(principal.expiresAt) <= now) return { expired: principal.expiresAt };
-    this.touch(principal.id, now);
+    this.touch(principal, now);
     return { principal };
   }
 
@@ -146,13 +149,14 @@ export class ApiKeyService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** lastUsedAt to the minute: at most one write per key per minute per process. */
-  private touch(id: string, now: number): void {
+  private touch({ id, source }: Principal, now: number): void {
     const minute = new Date(Math.floor(now / 60_000) * 60_000).toISOString();
     if (this.touched.get(id) === minute) return;
     this.touched.delete(id);
     this.touched.set(id, minute);
     if (this.touched.size > MAX_CACHED) this.touched.delete(this.touched.keys().next().value as string);
-    void this.store.touch(id, minute).catch(() => undefined);
+    const write = source === 'config' ? this.store.touchConfigured(id, minute) : this.store.touch(id, minute);
+    void write.catch(() => undefined);
   }
 }
 

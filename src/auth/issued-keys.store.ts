@@ -105,6 +105,8 @@ const recKey = (id: string) => `apikeys:rec:${id}`;
 const hashKey = (sha256: string) => `apikeys:hash:${sha256}`;
 const nameKey = (name: string) => `apikeys:name:${name}`;
 const IDS = 'apikeys:ids';
+/** lastUsedAt of a configured key (configured keys have no record). */
+const usedKey = (id: string) => `apikeys:used:${id}`;
 
 /**
  * Issued API keys in Redis, shared by every replica and by `npm run keys`. `prefix` is the
@@ -199,6 +201,17 @@ export class IssuedKeyStore {
 
   async touch(id: string, lastUsedAt: string): Promise<void> {
     await this.redis.eval(TOUCH, 1, recKey(id), lastUsedAt);
+  }
+
+  /** lastUsedAt of a configured key: one SET (a later minute simply replaces an earlier one). */
+  async touchConfigured(id: string, lastUsedAt: string): Promise<void> {
+    await this.redis.set(usedKey(id), lastUsedAt);
+  }
+
+  /** lastUsedAt of configured keys, in order; null where never used (or Redis cannot say). */
+  async configuredLastUsed(ids: string[]): Promise<(string | null)[]> {
+    if (ids.length === 0) return [];
+    return this.redis.mget(...ids.map(usedKey)).catch(() => ids.map(() => null));
   }
 
   /** Tells every replica to forget what it cached about this key. */
