@@ -12,10 +12,12 @@
 // per-round ratios). Writes docs/benchmark.md (BENCH_WRITE=0: print only) and prints the same.
 // Every child process is stopped at the end, on failure and on Ctrl-C.
 import autocannon from 'autocannon';
+import Redis from 'ioredis';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -191,7 +193,7 @@ function otherCpuShare() {
 // ---------------------------------------------------------------------------------------------
 // Configuration of the processes under test
 // ---------------------------------------------------------------------------------------------
-const base = await portBlock(FAMILIES.length + 7);
+const base = await portBlock(FAMILIES.length + 9);
 const sandboxPort = (id) => base + FAMILIES.findIndex((f) => f.id === id);
 const PORTS = {
   gateway: base + FAMILIES.length,
@@ -199,15 +201,21 @@ const PORTS = {
   proxy: base + FAMILIES.length + 2,
   hello: base + FAMILIES.length + 3,
   stampede: [0, 1, 2].map((i) => base + FAMILIES.length + 4 + i),
+  traced: base + FAMILIES.length + 7,
+  otlp: base + FAMILIES.length + 8,
 };
 const local = (port) => `http://127.0.0.1:${port}`;
 /** Every family pointed at the standalone sandbox with its demo credentials (from the registry). */
 const SANDBOX_ENV = Object.assign({}, ...FAMILIES.map((f) => f.sandbox.environment(local(sandboxPort(f.id)))));
+const BENCH_SCOPES = ['meeting.terminals:read', 'cc.terminals:read', 'cc.softphones:read', 'cc.calls:read'];
+// An operator key (configured) that issues the bench's issued key through the admin API.
+const ADMIN_KEY = `bench-admin-${randomBytes(16).toString('hex')}`;
 const API_KEYS = JSON.stringify([
+  { name: 'bench', sha256: createHash('sha256').update(API_KEY).digest('hex'), scopes: BENCH_SCOPES },
   {
-    name: 'bench',
-    sha256: createHash('sha256').update(API_KEY).digest('hex'),
-    scopes: ['meeting.terminals:read', 'cc.terminals:read', 'cc.softphones:read', 'cc.calls:read'],
+    name: 'bench-admin',
+    sha256: createHash('sha256').update(ADMIN_KEY).digest('hex'),
+    scopes: ['admin.keys:manage', ...BENCH_SCOPES],
   },
 ]);
 // Replicas share one key, as in a real deployment: each must read the tokens the others cache.
@@ -215,7 +223,7 @@ const TOKEN_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 // The gateway runs as `npm start` runs it (heap cap included).
 const GATEWAY = ['--max-old-space-size=160', 'dist/main.js'];
 
-function gatewayEnv(port, prefix, statusCacheTtlMs) {
+function gatewayEnv(port, prefix, statusCacheTtlMs, extra = {}) {
   return {
     PORT: String(port),
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -227,7 +235,63 @@ function gatewayEnv(port, prefix, statusCacheTtlMs) {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     ...SANDBOX_ENV,
     CCMS_QUEUE_TIMEOUT_MS: '10000',
+    ...extra,
   };
+}
+
+/** A stand-in OTLP collector: 200 to every POST /v1/traces (body read and dropped); counts them. */
+function startOtlpReceiver(port) {
+  const received = { posts: 0, bytes: 0 };
+  const server = createHttpServer((req, res) => {
+    req.on('data', (chunk) => (received.bytes += chunk.length));
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/v1/traces') received.posts++;
+      res.writeHead(req.method === 'POST' && req.url === '/v1/traces' ? 200 : 404, {
+        'content-type': 'application/json',
+      });
+      res.end('{}');
+    });
+  });
+  server.unref(); // never what keeps the bench alive (e.g. after an error)
+  return new Promise((resolve) =>
+    server.listen(port, '127.0.0.1', () => resolve({ received, close: () => server.close() })),
+  );
+}
+
+/**
+ * Runs `fn` while counting the Redis commands that touch keys under `keyPrefix` (MONITOR on a
+ * separate connection): how often the gateway under test goes to Redis.
+ */
+async function countRedisCommands(keyPrefix, fn) {
+  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const monitor = await client.monitor(); // a connection of its own
+  let commands = 0;
+  monitor.on('monitor', (_time, args, source) => {
+    // Commands the gateway sent (a Lua script's own calls are listed too, with source "lua").
+    if (source !== 'lua' && args.some((arg) => String(arg).startsWith(keyPrefix))) commands++;
+  });
+  try {
+    const result = await fn();
+    await sleep(100); // the last replies' MONITOR lines
+    return { ...result, redisCommands: commands };
+  } finally {
+    monitor.disconnect();
+    client.disconnect();
+  }
+}
+
+/** Issues an API key through the admin API of the gateway at `url` (as an operator would). */
+async function issueKey(url) {
+  const res = await request(`${url}/v1/admin/api-keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': ADMIN_KEY },
+    body: JSON.stringify({ name: 'bench-issued', scopes: BENCH_SCOPES }),
+  });
+  const body = await res.body.json();
+  if (res.statusCode !== 201 || typeof body.key !== 'string') {
+    throw new Error(`issuing the bench key failed: ${res.statusCode} ${JSON.stringify(body)}`);
+  }
+  return body.key;
 }
 
 // The upstream call behind each family's main read route, sent directly to the sandbox.
@@ -421,12 +485,13 @@ async function main() {
   const startedAt = new Date();
   const loadAtStart = os.loadavg().map((l) => l.toFixed(2));
   const prefix = `cgw-bench:${randomBytes(4).toString('hex')}:`;
-  log(`ports ${base}-${base + FAMILIES.length + 6}, ${ROUNDS} round(s) of ${SECONDS} s, warm-up ${WARMUP_SECONDS} s`);
+  log(`ports ${base}-${base + FAMILIES.length + 8}, ${ROUNDS} round(s) of ${SECONDS} s, warm-up ${WARMUP_SECONDS} s`);
 
   start('sandbox', ['dist/sandbox/standalone.js'], { SANDBOX_LATENCY_MS: '0', SANDBOX_PORT_BASE: String(base) });
   // The minimal proxy fetches its upstream tokens as it starts: the sandbox must be up first.
   await Promise.all(FAMILIES.map((f) => waitFor(`${local(sandboxPort(f.id))}/__sandbox/counters`)));
-  const gateway = start('gateway', GATEWAY, gatewayEnv(PORTS.gateway, `${prefix}off:`, 0));
+  const offPrefix = `${prefix}off:`;
+  const gateway = start('gateway', GATEWAY, gatewayEnv(PORTS.gateway, offPrefix, 0));
   const cached = start('gateway (cache on)', GATEWAY, gatewayEnv(PORTS.cached, `${prefix}on:`, CACHED_TTL_MS));
   const proxy = start('minimal proxy', ['scripts/minimal-proxy.mjs'], {
     ...SANDBOX_ENV,
@@ -434,16 +499,25 @@ async function main() {
     PORT: String(PORTS.proxy),
   });
   const hello = start('hello', ['scripts/fastify-hello.mjs'], { PORT: String(PORTS.hello) });
+  const otlp = await startOtlpReceiver(PORTS.otlp);
+  const traced = start(
+    'gateway (tracing on)',
+    GATEWAY,
+    gatewayEnv(PORTS.traced, `${prefix}traced:`, 0, { OTEL_EXPORTER_OTLP_ENDPOINT: local(PORTS.otlp) }),
+  );
   trackMemory('gateway, status cache off', gateway);
   trackMemory('gateway, status cache on', cached);
   trackMemory('minimal proxy', proxy);
   trackMemory('Fastify hello-world', hello);
+  trackMemory('gateway, tracing on', traced);
   await Promise.all([
     waitFor(`${local(PORTS.gateway)}/health/live`),
     waitFor(`${local(PORTS.cached)}/health/live`),
     waitFor(`${local(PORTS.proxy)}/`),
     waitFor(`${local(PORTS.hello)}/`),
+    waitFor(`${local(PORTS.traced)}/health/live`),
   ]);
+  const issuedKey = await issueKey(local(PORTS.gateway));
 
   const withKey = (port, path) => ({ url: `${local(port)}${path}`, headers: { 'x-api-key': API_KEY } });
   const routes = FAMILIES.map((family) => ({
@@ -456,6 +530,13 @@ async function main() {
   const references = {
     hello: { url: `${local(PORTS.hello)}/` },
     me: withKey(PORTS.gateway, '/v1/me'),
+    meIssued: { url: `${local(PORTS.gateway)}/v1/me`, headers: { 'x-api-key': issuedKey } },
+  };
+  // Tracing on (spans exported to the stand-in collector) against the same gateway with it off.
+  const tracedRoute = {
+    family: FAMILIES[0].id,
+    path: FAMILIES[0].exampleRead,
+    traced: withKey(PORTS.traced, FAMILIES[0].exampleRead),
   };
   await checkSameAnswers(routes);
 
@@ -467,6 +548,7 @@ async function main() {
   let direct = await directTargets();
   for (const target of [
     ...Object.values(references),
+    tracedRoute.traced,
     ...routes.flatMap((r) => [r.gateway, r.cached, r.proxy, direct[r.family]]),
   ]) {
     await measure(target, { duration: WARMUP_SECONDS });
@@ -486,7 +568,11 @@ async function main() {
     if (round > 1) direct = await directTargets(); // fresh signature per round
     for (const [name, target] of Object.entries(references)) {
       await settle();
-      record(name, await measure(target));
+      // GET /v1/me: also count the gateway's Redis commands (key check + rate limit) per request.
+      record(
+        name,
+        name === 'hello' ? await measure(target) : await countRedisCommands(offPrefix, () => measure(target)),
+      );
     }
     for (const route of routes) {
       const targets = {
@@ -495,6 +581,7 @@ async function main() {
         proxy: route.proxy,
         direct: direct[route.family],
       };
+      if (route.family === tracedRoute.family) targets.traced = tracedRoute.traced;
       for (const [kind, target] of Object.entries(targets)) {
         const before = (await settle())[route.family];
         const result = await measure(target);
@@ -511,12 +598,23 @@ async function main() {
     }
   }
   sampleMemory();
-  await Promise.all([gateway, cached, proxy, hello].map(stop));
+  await Promise.all([gateway, cached, proxy, hello, traced].map(stop));
+  otlp.close();
+  const otlpReceived = otlp.received;
   log('stampede');
   const stampedeResult = await stampede(`${prefix}stampede:`);
 
   const cpuShare = otherCpuShare();
-  const report = await render({ startedAt, loadAtStart, cpuShare, routes, samples, stampedeResult });
+  const report = await render({
+    startedAt,
+    loadAtStart,
+    cpuShare,
+    routes,
+    samples,
+    stampedeResult,
+    tracedRoute,
+    otlpReceived,
+  });
   process.stdout.write(`\n${report}`);
   if (process.env.BENCH_WRITE !== '0') {
     writeFileSync(REPORT, report);
@@ -531,7 +629,16 @@ const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') :
 const ms = (n) => (Number.isFinite(n) ? String(Math.round(n * 10) / 10) : '-');
 const ratio = (n) => (Number.isFinite(n) ? n.toFixed(2) : '-');
 
-async function render({ startedAt, loadAtStart, cpuShare, routes, samples, stampedeResult }) {
+async function render({
+  startedAt,
+  loadAtStart,
+  cpuShare,
+  routes,
+  samples,
+  stampedeResult,
+  tracedRoute,
+  otlpReceived,
+}) {
   const rounds = (key) => samples.get(key) ?? [];
   const med = (key, field) => median(rounds(key).map((r) => r[field]));
   const perRound = (a, b, f) => median(rounds(a).map((r, i) => f(r, rounds(b)[i])));
@@ -562,9 +669,26 @@ async function render({ startedAt, loadAtStart, cpuShare, routes, samples, stamp
   throughput.push(
     `| (reference) | Fastify hello-world, constant JSON | ${int(med('hello', 'rps'))} | ${range('hello')} | ` +
       `${ms(med('hello', 'p50'))} | ${ms(med('hello', 'p99'))} | - |`,
-    `| (reference) | gateway \`GET /v1/me\` (no upstream) | ${int(med('me', 'rps'))} | ${range('me')} | ` +
-      `${ms(med('me', 'p50'))} | ${ms(med('me', 'p99'))} | - |`,
+    `| (reference) | gateway \`GET /v1/me\` (no upstream), configured key | ${int(med('me', 'rps'))} | ` +
+      `${range('me')} | ${ms(med('me', 'p50'))} | ${ms(med('me', 'p99'))} | - |`,
+    `| (reference) | gateway \`GET /v1/me\` (no upstream), issued key | ${int(med('meIssued', 'rps'))} | ` +
+      `${range('meIssued')} | ${ms(med('meIssued', 'p50'))} | ${ms(med('meIssued', 'p99'))} | - |`,
   );
+  const tracedKey = `${tracedRoute.family}:traced`;
+  const tracing = [
+    '| route | target | req/s | p50 ms | p99 ms | / same gateway, tracing off |',
+    '| --- | --- | --- | --- | --- | --- |',
+    `| \`${tracedRoute.path}\` | gateway, tracing on (OTLP export), status cache off | ${int(med(tracedKey, 'rps'))} | ` +
+      `${ms(med(tracedKey, 'p50'))} | ${ms(med(tracedKey, 'p99'))} | ` +
+      `${ratio(perRound(tracedKey, `${tracedRoute.family}:gateway`, (a, b) => a.rps / b.rps))} |`,
+  ];
+  const issuedRatio = ratio(perRound('meIssued', 'me', (a, b) => a.rps / b.rps));
+  const perRequest = (key) => {
+    const runs = rounds(key);
+    const commands = runs.reduce((sum, r) => sum + r.redisCommands, 0);
+    const requests = runs.reduce((sum, r) => sum + r.requests, 0);
+    return `${(commands / requests).toFixed(3)} (${int(commands)} for ${int(requests)} requests)`;
+  };
 
   const summary = [
     '| route | gateway / minimal proxy (target >= 0.80) | cached read / minimal proxy (target >= 1.5) | ' +
@@ -647,6 +771,23 @@ async function render({ startedAt, loadAtStart, cpuShare, routes, samples, stamp
     `Upstream calls during the cached-read runs: ${cachedUpstream.join('; ')}.`,
     '',
     `Peak RSS (VmHWM): ${memoryLines.join('; ')} (target for the gateway: <= 200 MB).`,
+    '',
+    '## Key check',
+    '',
+    '`GET /v1/me` answers from the key check alone (no upstream). An issued key (created through ' +
+      '`POST /v1/admin/api-keys` at the start of the run) is looked up in Redis once and then served from the ' +
+      "process's key cache, like a configured key; the rate limit spends locally leased points (one Redis " +
+      `lease per batch of up to 16 requests). Issued key / configured key: ${issuedRatio}. ` +
+      `Redis commands (round trips) per request (MONITOR, the gateway's key prefix): configured key ${perRequest('me')}, ` +
+      `issued key ${perRequest('meIssued')}.`,
+    '',
+    '## Tracing',
+    '',
+    `A third gateway (status cache off) with OTEL_EXPORTER_OTLP_ENDPOINT pointing at a stand-in collector in ` +
+      `the bench process (200 to every \`POST /v1/traces\`; it received ${int(otlpReceived.posts)} exports, ` +
+      `${int(otlpReceived.bytes / 1024)} KB), measured in the same rounds as the gateway with tracing off.`,
+    '',
+    ...tracing,
     '',
     '## Stampede',
     '',

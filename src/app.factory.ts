@@ -129,10 +129,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const route = request.routeOptions.url;
     const status = reply.statusCode;
-    const labels = { method: request.method, route: route ?? 'unmatched', status: String(status) };
     if (request.span) tracing.end(request.span, status, status >= 500);
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    metrics.recordHttp(request.method, route ?? 'unmatched', status, reply.elapsedTime / 1000);
     if (route === '/health/live' || route === '/metrics') return done();
     const line = {
       requestId: request.id,

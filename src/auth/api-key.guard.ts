@@ -58,7 +58,10 @@ export class ApiKeyGuard implements CanActivate {
     const { principal } = result;
     this.failures.recordSuccess(request.ip, hashHex!);
 
-    const budget = await this.rateLimit.consume(principal.id, principal.rateLimitPerMinute);
+    // Leased points are spent without I/O; Redis is asked only when this process's lease is spent.
+    const budget =
+      this.rateLimit.tryLocal(principal.id, principal.rateLimitPerMinute) ??
+      (await this.rateLimit.consume(principal.id, principal.rateLimitPerMinute));
     const headers = {
       'ratelimit-limit': String(budget.limit),
       'ratelimit-remaining': String(budget.remaining),

@@ -80,8 +80,43 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /**
+   * Label children of the per-request series, looked up once per label set (prom-client's
+   * `labels()` validates the labels on every call). Label sets are bounded: route templates,
+   * methods and statuses; service, operation and outcome.
+   */
+  private readonly httpChildren = new Map<
+    string,
+    [ReturnType<typeof this.httpRequests.labels>, ReturnType<typeof this.httpDuration.labels>]
+  >();
+  private readonly upstreamChildren = new Map<string, ReturnType<typeof this.upstreamDuration.labels>>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** One answered request: `http_requests_total` and `http_request_duration_seconds`. */
+  recordHttp(method: string, route: string, status: number, seconds: number): void {
+    const id = `${method} ${status} ${route}`;
+    let children = this.httpChildren.get(id);
+    if (children === undefined) {
+      const labels = { method, route, status: String(status) };
+      children = [this.httpRequests.labels(labels), this.httpDuration.labels(labels)];
+      this.httpChildren.set(id, children);
+    }
+    children[0].inc();
+    children[1].observe(seconds);
+  }
+
+  /** One upstream call: `upstream_request_duration_seconds`. */
+  recordUpstream(service: string, operation: string, outcome: string, seconds: number): void {
+    const id = `${service} ${outcome} ${operation}`;
+    let child = this.upstreamChildren.get(id);
+    if (child === undefined) {
+      child = this.upstreamDuration.labels({ service, operation, outcome });
+      this.upstreamChildren.set(id, child);
+    }
+    child.observe(seconds);
   }
 
   setCircuitState(service: string, state: CircuitStateName): void {

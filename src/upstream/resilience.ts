@@ -9,8 +9,6 @@ import {
   IPolicy,
   retry,
   TaskCancelledError,
-  timeout,
-  TimeoutStrategy,
   wrap,
 } from 'cockatiel';
 import type { UpstreamService } from '../common/errors/app-error';
@@ -37,8 +35,14 @@ const STATE_NAMES: Record<CircuitState, CircuitStateName> = {
 };
 
 /**
- * cockatiel policies for one upstream: an overall deadline, retries with jittered backoff for
- * reads only, and a circuit breaker (half-open admits a single probe at a time).
+ * One upstream's resilience: an overall deadline, retries with jittered backoff for reads only
+ * (cockatiel), and a circuit breaker (cockatiel; half-open admits a single probe at a time).
+ *
+ * The deadline is hand-written instead of cockatiel's `timeout` policy (the one place this layer
+ * is bypassed, see docs/performance.md): the same semantics as `TimeoutStrategy.Aggressive` with
+ * `abortOnReturn: false` (at the deadline the signal is aborted and the call rejects with
+ * TaskCancelledError at once; a finished call aborts nothing), without the policy's derived
+ * AbortController, event emitters and extra promises per call.
  */
 export class UpstreamResilience {
   private readonly breaker: CircuitBreakerPolicy;
@@ -55,15 +59,12 @@ export class UpstreamResilience {
     );
     metrics.setCircuitState(options.service, 'closed');
     this.breaker.onStateChange((state) => metrics.setCircuitState(options.service, STATE_NAMES[state]));
-    // abortOnReturn: false — a finished call has read its whole body, so there is nothing to
-    // abort, and aborting builds a DOMException per call (~4 % CPU in the profile).
-    const deadline = timeout(options.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
     const retries = retry(
       handleWhen((err) => err instanceof UpstreamFailure && err.retryable),
       { maxAttempts: options.readRetries ?? 2, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }) },
     );
-    this.readPolicy = wrap(deadline, retries, this.breaker);
-    this.writePolicy = wrap(deadline, this.breaker);
+    this.readPolicy = wrap(retries, this.breaker);
+    this.writePolicy = this.breaker;
   }
 
   get state(): CircuitStateName {
@@ -74,7 +75,7 @@ export class UpstreamResilience {
   async execute<T>(call: (signal: AbortSignal) => Promise<T>, { idempotent }: { idempotent: boolean }): Promise<T> {
     const policy = idempotent ? this.readPolicy : this.writePolicy;
     try {
-      return await policy.execute(({ signal }) => call(signal));
+      return await this.withDeadline(policy, call);
     } catch (err) {
       if (err instanceof BrokenCircuitError) {
         throw new AppError(
@@ -90,5 +91,33 @@ export class UpstreamResilience {
       if (err instanceof TaskCancelledError) throw upstreamTimeout(this.options.service, this.options.timeoutMs, err);
       throw err;
     }
+  }
+
+  /**
+   * Runs the policy under the deadline: at `timeoutMs` the signal given to the policy (and so to
+   * retries and the call) is aborted and the result rejects with TaskCancelledError, whatever the
+   * call does afterwards. A call that settles first clears the timer and aborts nothing.
+   */
+  private withDeadline<T>(policy: IPolicy, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const timeoutMs = this.options.timeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        controller.abort();
+        reject(new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`));
+      }, timeoutMs);
+      policy
+        .execute(({ signal }) => call(signal), controller.signal)
+        .then(
+          (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          (err: unknown) => {
+            clearTimeout(timer);
+            reject(err);
+          },
+        );
+    });
   }
 }

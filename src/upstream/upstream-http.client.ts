@@ -140,8 +140,10 @@ export class UpstreamHttpClient {
       throw this.classify(err, (o) => (outcome = o));
     } finally {
       this.tracing.end(span, status, outcome !== 'ok' && outcome !== 'http_4xx');
-      this.metrics.upstreamDuration.observe(
-        { service: this.service, operation: req.operation, outcome },
+      this.metrics.recordUpstream(
+        this.service,
+        req.operation,
+        outcome,
         Number(process.hrtime.bigint() - started) / 1e9,
       );
     }
