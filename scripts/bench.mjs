@@ -16,6 +16,7 @@ import Redis from 'ioredis';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { streamLoad, streamLoadMarkdown } from './stream-load.mjs';
 import { createRequire } from 'node:module';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -113,7 +114,9 @@ function portFree(port) {
 async function portBlock(size) {
   if (process.env.BENCH_PORT_BASE) return Number(process.env.BENCH_PORT_BASE);
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below Linux's ephemeral range (32768+): the load generator's own outgoing connections take
+    // ports there, and one could land on a port reserved for a process that starts later.
+    const base = 12_000 + Math.floor(Math.random() * 18_000);
     let free = true;
     for (let port = base; free && port < base + size; port++) free = await portFree(port);
     if (free) return base;
@@ -603,6 +606,9 @@ async function main() {
   const otlpReceived = otlp.received;
   log('stampede');
   const stampedeResult = await stampede(`${prefix}stampede:`);
+  // Watch streams: STREAMS (2,000) on one process; BENCH_STREAMS=0 skips it.
+  log('watch streams');
+  const streams = process.env.BENCH_STREAMS === '0' ? undefined : await streamLoad();
 
   const cpuShare = otherCpuShare();
   const report = await render({
@@ -614,6 +620,7 @@ async function main() {
     stampedeResult,
     tracedRoute,
     otlpReceived,
+    streams,
   });
   process.stdout.write(`\n${report}`);
   if (process.env.BENCH_WRITE !== '0') {
@@ -638,6 +645,7 @@ async function render({
   stampedeResult,
   tracedRoute,
   otlpReceived,
+  streams,
 }) {
   const rounds = (key) => samples.get(key) ?? [];
   const med = (key, field) => median(rounds(key).map((r) => r[field]));
@@ -799,6 +807,7 @@ async function render({
     '',
     failures.length ? `Non-2xx answers or errors in: ${failures.join(', ')}.` : 'Every measured request answered 2xx.',
     '',
+    ...(streams ? [streamLoadMarkdown(streams)] : []),
   ].join('\n');
   return prettier.format(markdown, { ...(await prettier.resolveConfig(REPORT)), parser: 'markdown' });
 }
