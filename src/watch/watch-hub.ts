@@ -119,7 +119,12 @@ export class WatchHub implements OnModuleInit, BeforeApplicationShutdown {
       subscriber.on('error', () => undefined);
       subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
       this.subscribed = subscriber.subscribe(this.channel);
-      this.subscribed.catch(() => (this.subscribed = undefined));
+      // A failed subscription is dropped with its connection; the next stream tries afresh.
+      this.subscribed.catch(() => {
+        subscriber.disconnect();
+        if (this.subscriber === subscriber) this.subscriber = undefined;
+        this.subscribed = undefined;
+      });
     }
     return this.subscribed;
   }
