@@ -1,12 +1,11 @@
 import Redis from 'ioredis';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { sandboxEnvironment, startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
+import { startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
 import { apiKeysJson, dropPrefix, KEYS, REDIS_URL, uniquePrefix } from './support/gateway';
-import { GatewayProcess, startGatewayProcess } from './support/processes';
+import { GatewayProcess, replicaEnv, startGatewayProcess } from './support/processes';
 
 /**
  * Issued API keys, the audit trail and idempotent resets across two real gateway processes
@@ -21,16 +20,11 @@ describe('issued API keys across two gateway processes', () => {
 
   beforeAll(async () => {
     sandbox = await startUpstreamSandbox({ latencyMs: 0 });
-    const env = {
-      ...sandboxEnvironment(sandbox),
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      API_KEYS: apiKeysJson(),
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    const env = replicaEnv(sandbox, prefix, {
       RATE_LIMIT_PER_MINUTE: '100000',
       STATUS_CACHE_TTL_MS: '0',
       LOG_LEVEL: 'debug',
-    };
+    });
     gateways = await Promise.all([1, 2].map(() => startGatewayProcess(env)));
   }, 60000);
 
