@@ -18,7 +18,7 @@ import { declaredQueryNames, DeclaredQueryNames, namesOf, registerQueryRules } f
 import { pathOf, trackRouteMethods } from './common/http/route-methods';
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { createLoggers, PinoNestLogger } from './common/logging';
-import { parseAcceptLanguage, requestScopeStorage } from './common/request-context';
+import { parseAcceptLanguage } from './common/request-context';
 import { requestIdOf } from './common/request-id';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
@@ -104,16 +104,14 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
       request.headers,
     );
-    // Everything after this hook (guards, handlers, upstream calls) runs inside the request scope.
-    requestScopeStorage.run(
-      {
-        requestId: request.id,
-        span: request.span,
-        acceptLanguage: parseAcceptLanguage(request.headers['accept-language']),
-        cacheBypass: wantsCacheBypass(request.headers['cache-control']),
-      },
-      done,
-    );
+    // Controllers pass this down to services, the status cache and upstream clients.
+    request.scope = {
+      requestId: request.id,
+      span: request.span,
+      acceptLanguage: parseAcceptLanguage(request.headers['accept-language']),
+      cacheBypass: wantsCacheBypass(request.headers['cache-control']),
+    };
+    done();
   });
   // All before Nest registers its routes (at init) and before the docs add theirs. CORS
   // preflights are answered before the 405 rule (which answers other OPTIONS requests).

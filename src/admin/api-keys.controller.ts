@@ -10,6 +10,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { ApiKeyService } from '../auth/api-key.service';
 import type { IssuedKeyRecord } from '../auth/issued-keys.store';
+import { CurrentScope, type RequestScope } from '../common/request-context';
 import { CurrentPrincipal, Principal, Scopes } from '../auth/principal';
 import type { Scope } from '../auth/scopes';
 import { AuditTrail } from '../audit/audit.service';
@@ -86,10 +87,11 @@ export class ApiKeysController {
   async create(
     @Body() body: CreateApiKeyRequest,
     @CurrentPrincipal() caller: Principal,
+    @CurrentScope() scope: RequestScope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IssuedApiKeyDto> {
     const scopes = body.scopes as Scope[];
-    await this.checkScopes(caller, scopes, 'api-key.created', body.name);
+    await this.checkScopes(caller, scopes, 'api-key.created', body.name, scope);
     if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) {
       throw new AppError(ErrorCode.VALIDATION_FAILED, 'expiresAt: must be in the future', {
         errors: [{ field: 'expiresAt', message: 'must be in the future' }],
@@ -105,10 +107,10 @@ export class ApiKeysController {
           rateLimitPerMinute: body.rateLimitPerMinute ?? null,
         });
     if (created === 'duplicate') {
-      await this.audit.record(caller, 'api-key.created', body.name, 'failed');
+      await this.audit.record(caller, 'api-key.created', body.name, 'failed', scope);
       throw new AppError(ErrorCode.CONFLICT, `An API key named ${body.name} exists.`);
     }
-    await this.audit.record(caller, 'api-key.created', created.record.id, 'success');
+    await this.audit.record(caller, 'api-key.created', created.record.id, 'success', scope);
     reply.header('location', `/v1/admin/api-keys/${created.record.id}`);
     return issued(created.record, created.key);
   }
@@ -158,14 +160,18 @@ export class ApiKeysController {
   })
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiProblems(NOT_FOUND, CONFIGURED)
-  async revoke(@Param() params: ApiKeyParams, @CurrentPrincipal() caller: Principal): Promise<void> {
-    await this.refuseConfigured(caller, params.id, 'api-key.revoked');
+  async revoke(
+    @Param() params: ApiKeyParams,
+    @CurrentPrincipal() caller: Principal,
+    @CurrentScope() scope: RequestScope,
+  ): Promise<void> {
+    await this.refuseConfigured(caller, params.id, 'api-key.revoked', scope);
     if (!(await this.keys.store.revoke(params.id))) {
-      await this.audit.record(caller, 'api-key.revoked', params.id, 'failed');
+      await this.audit.record(caller, 'api-key.revoked', params.id, 'failed', scope);
       throw new AppError(ErrorCode.NOT_FOUND, `No API key ${params.id}.`);
     }
     this.keys.forget(params.id);
-    await this.audit.record(caller, 'api-key.revoked', params.id, 'success');
+    await this.audit.record(caller, 'api-key.revoked', params.id, 'success', scope);
   }
 
   @Post(':id/rotate')
@@ -183,22 +189,23 @@ export class ApiKeysController {
     @Param() params: ApiKeyParams,
     @Body() body: RotateApiKeyRequest,
     @CurrentPrincipal() caller: Principal,
+    @CurrentScope() scope: RequestScope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IssuedApiKeyDto> {
-    await this.refuseConfigured(caller, params.id, 'api-key.rotated');
+    await this.refuseConfigured(caller, params.id, 'api-key.rotated', scope);
     const current = await this.keys.store.get(params.id);
     if (!current) {
-      await this.audit.record(caller, 'api-key.rotated', params.id, 'failed');
+      await this.audit.record(caller, 'api-key.rotated', params.id, 'failed', scope);
       throw new AppError(ErrorCode.NOT_FOUND, `No API key ${params.id}.`);
     }
-    await this.checkScopes(caller, current.scopes, 'api-key.rotated', params.id);
+    await this.checkScopes(caller, current.scopes, 'api-key.rotated', params.id, scope);
     const rotated = await this.keys.store.rotate(params.id, body.graceSeconds ?? 0);
     if (!rotated) {
-      await this.audit.record(caller, 'api-key.rotated', params.id, 'failed');
+      await this.audit.record(caller, 'api-key.rotated', params.id, 'failed', scope);
       throw new AppError(ErrorCode.NOT_FOUND, `No API key ${params.id}.`);
     }
     this.keys.forget(params.id);
-    await this.audit.record(caller, 'api-key.rotated', params.id, 'success');
+    await this.audit.record(caller, 'api-key.rotated', params.id, 'success', scope);
     reply.header('location', `/v1/admin/api-keys/${params.id}`);
     return issued(rotated.record, rotated.key);
   }
@@ -209,19 +216,25 @@ export class ApiKeysController {
     scopes: Scope[],
     action: 'api-key.created' | 'api-key.rotated',
     target: string,
+    scope: RequestScope,
   ) {
     const lacking = scopes.filter((scope) => !caller.scopes.includes(scope));
     if (lacking.length === 0) return;
-    await this.audit.record(caller, action, target, 'denied');
+    await this.audit.record(caller, action, target, 'denied', scope);
     throw new AppError(
       ErrorCode.FORBIDDEN,
       `A key cannot grant the scope ${lacking.join(', ')}, which the calling key lacks.`,
     );
   }
 
-  private async refuseConfigured(caller: Principal, id: string, action: 'api-key.revoked' | 'api-key.rotated') {
+  private async refuseConfigured(
+    caller: Principal,
+    id: string,
+    action: 'api-key.revoked' | 'api-key.rotated',
+    scope: RequestScope,
+  ) {
     if (!this.keys.configured.some((k) => k.id === id)) return;
-    await this.audit.record(caller, action, id, 'failed');
+    await this.audit.record(caller, action, id, 'failed', scope);
     throw new AppError(ErrorCode.CONFLICT, `${id} is a configured key (API_KEYS); change the configuration instead.`);
   }
 }

@@ -2,7 +2,7 @@ import { Global, Inject, Injectable, Logger, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG } from '../config/app-config.token';
 import type { AppConfig } from '../config/app-config';
-import { requestScopeStorage } from '../common/request-context';
+import type { RequestScope } from '../common/request-context';
 import { REDIS } from '../redis/redis.module';
 
 export type AuditAction =
@@ -43,10 +43,11 @@ export class AuditTrail {
     action: AuditAction,
     target: string,
     outcome: AuditOutcome,
+    scope: Pick<RequestScope, 'requestId'>,
   ): Promise<void> {
     const entry: AuditEntry = {
       at: new Date().toISOString(),
-      requestId: requestScopeStorage.getStore()?.requestId ?? 'none',
+      requestId: scope.requestId,
       actor: { id: actor.id, name: actor.name },
       action,
       target,

@@ -1,7 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
-import { requestScopeStorage } from './request-context';
 
 /** Secrets are never logged; these paths are censored wherever they show up. */
 const REDACT_PATHS = [
@@ -22,7 +21,7 @@ const REDACT_PATHS = [
 ];
 
 export interface Loggers {
-  /** Application logs: redacted, with the current request id mixed in from AsyncLocalStorage. */
+  /** Application logs: redacted; a line written for a request names it (`requestFields(scope)`). */
   app: Logger;
   /**
    * The access line, one per response. Its fields are fixed and built by us (no bodies, no
@@ -42,10 +41,6 @@ export function createLoggers(config: Pick<AppConfig, 'logLevel'>, stream?: Node
       level: config.logLevel,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       serializers: { err: pino.stdSerializers.err },
-      mixin: () => {
-        const requestId = requestScopeStorage.getStore()?.requestId;
-        return requestId ? { requestId } : {};
-      },
     },
     destination,
   );

@@ -1,10 +1,17 @@
-import { Injectable } from '@nestjs/common';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
+import type { FastifyRequest } from 'fastify';
 import type { CacheRecord } from '../status-cache/status-cache';
 
 export type AcceptLanguage = 'en-US' | 'zh-CN';
 
+/**
+ * What one client request carries through services, the status cache and upstream clients.
+ * Passed explicitly, as the last argument, from the controller down (no AsyncLocalStorage: on
+ * Node 20 it turns on promise hooks for every promise of the process, ~20 % of the CPU of a
+ * status read; see docs/performance.md). Work that no client request started (watch polls,
+ * token fetches) has no scope.
+ */
 export interface RequestScope {
   requestId: string;
   acceptLanguage?: AcceptLanguage;
@@ -16,26 +23,21 @@ export interface RequestScope {
   span?: Span;
 }
 
-/**
- * One AsyncLocalStorage for the whole process, entered by a Fastify onRequest hook. Cheaper
- * than request-scoped providers or an interceptor chain on every request (see the benchmark).
- */
-export const requestScopeStorage = new AsyncLocalStorage<RequestScope>();
-
-/** Per-request values that upstream clients forward (request id, language). */
-@Injectable()
-export class RequestContext {
-  get requestId(): string | undefined {
-    return requestScopeStorage.getStore()?.requestId;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the first onRequest hook (app.factory.ts) on every request. */
+    scope: RequestScope;
   }
+}
 
-  get acceptLanguage(): AcceptLanguage | undefined {
-    return requestScopeStorage.getStore()?.acceptLanguage;
-  }
+/** The current request's scope, for a controller to pass down. */
+export const CurrentScope = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): RequestScope => ctx.switchToHttp().getRequest<FastifyRequest>().scope,
+);
 
-  get span(): Span | undefined {
-    return requestScopeStorage.getStore()?.span;
-  }
+/** Fields that tie an application log line to the request it was written for (none outside one). */
+export function requestFields(scope: RequestScope | undefined): { requestId?: string } {
+  return scope ? { requestId: scope.requestId } : {};
 }
 
 /** Only the two languages the upstreams understand are passed on. */

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requestScopeStorage } from '../common/request-context';
+import { requestFields, type RequestScope } from '../common/request-context';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { MetricsService } from '../metrics/metrics.service';
@@ -57,24 +57,24 @@ export class StatusCache {
 
   /**
    * The state under `key`, fresh from the cache or fetched once for everyone. `route` labels the
-   * metrics. The outcome is recorded on the request for the response headers.
+   * metrics. The outcome is recorded on the request's scope for the response headers.
    */
-  async read<T>(route: string, key: string, fetch: () => Promise<T>): Promise<T> {
-    const bypass = requestScopeStorage.getStore()?.cacheBypass === true;
+  async read<T>(route: string, key: string, fetch: () => Promise<T>, scope: RequestScope | undefined): Promise<T> {
+    const bypass = scope?.cacheBypass === true;
     if (!this.enabled) {
       const entry = await this.fetchEntry(fetch);
-      this.record(route, 'miss', entry.at);
+      this.record(route, 'miss', entry.at, scope);
       return entry.value;
     }
     if (!bypass) {
-      const cached = await this.get<T>(key);
+      const cached = await this.get<T>(key, scope);
       if (cached) {
-        this.record(route, 'hit', cached.at);
+        this.record(route, 'hit', cached.at, scope);
         return cached.value;
       }
     }
-    const entry = (await this.flight(route, key, fetch, !bypass)) as Entry<T>;
-    this.record(route, bypass ? 'bypass' : 'miss', entry.at);
+    const entry = (await this.flight(route, key, fetch, !bypass, scope)) as Entry<T>;
+    this.record(route, bypass ? 'bypass' : 'miss', entry.at, scope);
     return entry.value;
   }
 
@@ -82,9 +82,14 @@ export class StatusCache {
    * Several states in one call (the Meeting batch): fresh ones from the cache, the others through
    * `fetchMissing` (still batched upstream), each then stored under its own key.
    */
-  async readMany<T>(route: string, keys: string[], fetchMissing: (missing: number[]) => Promise<T[]>): Promise<T[]> {
+  async readMany<T>(
+    route: string,
+    keys: string[],
+    fetchMissing: (missing: number[]) => Promise<T[]>,
+    scope: RequestScope | undefined,
+  ): Promise<T[]> {
     // With the cache off there is nothing to bypass: every read is a miss, as in read().
-    const bypass = this.enabled && requestScopeStorage.getStore()?.cacheBypass === true;
+    const bypass = this.enabled && scope?.cacheBypass === true;
     const found: (Entry<T> | undefined)[] =
       this.enabled && !bypass ? await this.getMany<T>(keys) : keys.map(() => undefined);
     const missing = found.flatMap((entry, i) => (entry ? [] : [i]));
@@ -97,24 +102,29 @@ export class StatusCache {
       oldest = Math.min(oldest, at);
     }
     const outcome: CacheOutcome = missing.length === 0 ? 'hit' : bypass ? 'bypass' : 'miss';
-    this.record(route, outcome, oldest);
+    this.record(route, outcome, oldest, scope);
     return found.map((entry) => entry!.value);
   }
 
-  private record(route: string, outcome: CacheOutcome, observedAtMs: number): void {
+  private record(route: string, outcome: CacheOutcome, observedAtMs: number, scope: RequestScope | undefined): void {
     this.metrics.statusCache.inc({ route, outcome });
-    const scope = requestScopeStorage.getStore();
     if (scope) scope.cache = { outcome, observedAtMs };
   }
 
   /** One flight per key in this process; across replicas, the fetch lock. */
-  private flight<T>(route: string, key: string, fetch: () => Promise<T>, recheck: boolean): Promise<Entry<unknown>> {
+  private flight<T>(
+    route: string,
+    key: string,
+    fetch: () => Promise<T>,
+    recheck: boolean,
+    scope: RequestScope | undefined,
+  ): Promise<Entry<unknown>> {
     let pending = this.inflight.get(key);
     if (pending) {
       this.metrics.statusCache.inc({ route, outcome: 'coalesced' });
       return pending;
     }
-    pending = this.fetchShared(route, key, fetch, recheck).finally(() => this.inflight.delete(key));
+    pending = this.fetchShared(route, key, fetch, recheck, scope).finally(() => this.inflight.delete(key));
     this.inflight.set(key, pending);
     return pending;
   }
@@ -124,6 +134,7 @@ export class StatusCache {
     key: string,
     fetch: () => Promise<T>,
     recheck: boolean,
+    scope: RequestScope | undefined,
   ): Promise<Entry<T>> {
     const lockKey = `${key}:fetching`;
     const owner = randomUUID();
@@ -141,7 +152,7 @@ export class StatusCache {
     }
     try {
       // Another replica may have stored it between our miss and our lock (it held the lock then).
-      const stored = recheck ? await this.get<T>(key) : undefined;
+      const stored = recheck ? await this.get<T>(key, scope) : undefined;
       if (stored) return stored;
       const entry = await this.fetchEntry(fetch);
       await this.set(key, entry);
@@ -172,12 +183,15 @@ export class StatusCache {
     return { at, value: await fetch() };
   }
 
-  private async get<T>(key: string): Promise<Entry<T> | undefined> {
+  private async get<T>(key: string, scope: RequestScope | undefined): Promise<Entry<T> | undefined> {
     try {
       const text = await this.redis.get(key);
       return text ? (JSON.parse(text) as Entry<T>) : undefined;
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'status cache unavailable; asking the upstream');
+      this.logger.warn(
+        { ...requestFields(scope), err: (err as Error).message },
+        'status cache unavailable; asking the upstream',
+      );
       return undefined;
     }
   }

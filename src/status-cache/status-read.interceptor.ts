@@ -2,7 +2,6 @@ import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hash } from 'node:crypto';
-import { requestScopeStorage } from '../common/request-context';
 import {
   CACHE_STATUS,
   STATUS_READ_CACHE_CONTROL,
@@ -53,7 +52,7 @@ export function registerStatusReadHeaders(fastify: FastifyInstance): void {
       if (!(request.routeOptions.config as StatusReadRouteConfig).statusRead || reply.statusCode !== 200) {
         return done(null, payload);
       }
-      const record = requestScopeStorage.getStore()?.cache;
+      const record = request.scope?.cache;
       if (!record) return done(null, payload);
       const etag = stateETag(payload);
       reply

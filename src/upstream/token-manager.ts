@@ -9,6 +9,7 @@ import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
 import { TokenCipher } from './token-cipher';
+import { requestFields, type RequestScope } from '../common/request-context';
 
 interface IssuedToken {
   token: string;
@@ -20,7 +21,8 @@ interface IssuedToken {
 export interface TokenSource {
   service: UpstreamService;
   identity: string;
-  fetch(): Promise<IssuedToken>;
+  /** `scope`: the request that needed the token first (its id and span go upstream), if any. */
+  fetch(scope?: RequestScope): Promise<IssuedToken>;
 }
 
 /**
@@ -74,32 +76,36 @@ export class TokenManager {
   }
 
   /** A valid token; the hot path is a Map look-up. */
-  async get(source: TokenSource): Promise<string> {
+  async get(source: TokenSource, scope?: RequestScope): Promise<string> {
     const key = cacheKey(source);
     const now = Date.now();
     const cached = this.memory.get(key);
     if (cached && now < cached.expiresAt) {
-      if (now >= cached.refreshAt || now >= cached.memoryUntil) void this.load(source, key).catch(() => undefined);
+      if (now >= cached.refreshAt || now >= cached.memoryUntil)
+        void this.load(source, key, scope).catch(() => undefined);
       this.metrics.tokenCacheHits.inc({ service: source.service, tier: 'memory' });
       return cached.token;
     }
-    return (await this.load(source, key)).token;
+    return (await this.load(source, key, scope)).token;
   }
 
   /**
    * Runs `call` with a token; if the upstream says the token is invalid (the call throws
    * TokenRejected), drops it, fetches a new one and runs `call` exactly once more.
    */
-  async withToken<T>(source: TokenSource, call: (token: string) => Promise<T>): Promise<T> {
-    const token = await this.get(source);
+  async withToken<T>(source: TokenSource, call: (token: string) => Promise<T>, scope?: RequestScope): Promise<T> {
+    const token = await this.get(source, scope);
     try {
       return await call(token);
     } catch (err) {
       if (!(err instanceof TokenRejected)) throw err;
-      this.logger.warn({ service: source.service }, 'upstream rejected its token; fetching a new one');
+      this.logger.warn(
+        { ...requestFields(scope), service: source.service },
+        'upstream rejected its token; fetching a new one',
+      );
       await this.invalidate(source, token);
     }
-    return call(await this.get(source));
+    return call(await this.get(source, scope));
   }
 
   async invalidate(source: TokenSource, token: string): Promise<void> {
@@ -112,19 +118,19 @@ export class TokenManager {
     }
   }
 
-  private load(source: TokenSource, key: string): Promise<CachedToken> {
+  private load(source: TokenSource, key: string, scope: RequestScope | undefined): Promise<CachedToken> {
     let pending = this.inflight.get(key);
     if (!pending) {
-      pending = this.loadShared(source, key).finally(() => this.inflight.delete(key));
+      pending = this.loadShared(source, key, scope).finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
     return pending;
   }
 
-  private async loadShared(source: TokenSource, key: string): Promise<CachedToken> {
+  private async loadShared(source: TokenSource, key: string, scope: RequestScope | undefined): Promise<CachedToken> {
     let entry: CachedToken;
     try {
-      entry = await this.loadThroughRedis(source, key);
+      entry = await this.loadThroughRedis(source, key, scope);
     } catch (err) {
       if (!isRedisError(err)) throw err;
       // Redis is down: this replica fetches its own token rather than failing requests.
@@ -132,13 +138,17 @@ export class TokenManager {
         { service: source.service, err: (err as Error).message },
         'Redis unavailable; fetching token without sharing it',
       );
-      entry = await this.fetchFresh(source);
+      entry = await this.fetchFresh(source, scope);
     }
     this.memory.set(key, entry);
     return entry;
   }
 
-  private async loadThroughRedis(source: TokenSource, key: string): Promise<CachedToken> {
+  private async loadThroughRedis(
+    source: TokenSource,
+    key: string,
+    scope: RequestScope | undefined,
+  ): Promise<CachedToken> {
     const deadline = Date.now() + LOCK_TTL_MS;
     const lockKey = `${key}:lock`;
     const owner = randomUUID();
@@ -150,7 +160,7 @@ export class TokenManager {
           // Another replica may have stored a token between our read and our lock.
           const again = await this.readShared(source, key);
           if (again) return again;
-          const fresh = await this.fetchFresh(source);
+          const fresh = await this.fetchFresh(source, scope);
           fresh.sealed = this.seal(fresh, key);
           await this.redis.set(key, fresh.sealed, 'PX', Math.max(1, fresh.expiresAt - Date.now()));
           return fresh;
@@ -175,9 +185,9 @@ export class TokenManager {
     return { token: t, refreshAt: r, expiresAt: e, sealed, memoryUntil: Math.min(r, now + MEMORY_TTL_MS) };
   }
 
-  private async fetchFresh(source: TokenSource): Promise<CachedToken> {
+  private async fetchFresh(source: TokenSource, scope: RequestScope | undefined): Promise<CachedToken> {
     try {
-      const issued = await source.fetch();
+      const issued = await source.fetch(scope);
       this.metrics.tokenFetches.inc({ service: source.service, outcome: 'ok' });
       const now = Date.now();
       const lifetime = Math.max(1000, issued.lifetimeMs);

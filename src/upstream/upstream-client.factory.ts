@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { UpstreamDetail, UpstreamService } from '../common/errors/app-error';
-import { RequestContext } from '../common/request-context';
 import { APP_CONFIG } from '../config/app-config.token';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -25,7 +24,6 @@ export class UpstreamClientFactory implements OnApplicationShutdown {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-    private readonly context: RequestContext,
     private readonly circuits: CircuitRegistry,
     private readonly tracing: Tracing,
   ) {}
@@ -40,7 +38,6 @@ export class UpstreamClientFactory implements OnApplicationShutdown {
     const http = new UpstreamHttpClient(
       { service, baseUrl: settings.baseUrl, ca: settings.ca, timeoutMs, describeError },
       this.metrics,
-      this.context,
       this.tracing,
     );
     const resilience = new UpstreamResilience({ service, timeoutMs, ...this.config.circuit }, this.metrics);

@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { RequestContext } from '../common/request-context';
 import { CircuitRegistry } from './circuit-registry';
 import { TokenManager } from './token-manager';
 import { UpstreamClientFactory } from './upstream-client.factory';
@@ -7,7 +6,7 @@ import { UpstreamClientFactory } from './upstream-client.factory';
 /** Plumbing shared by every upstream family: HTTP pools, resilience, tokens, request context. */
 @Global()
 @Module({
-  providers: [CircuitRegistry, RequestContext, TokenManager, UpstreamClientFactory],
-  exports: [CircuitRegistry, RequestContext, TokenManager, UpstreamClientFactory],
+  providers: [CircuitRegistry, TokenManager, UpstreamClientFactory],
+  exports: [CircuitRegistry, TokenManager, UpstreamClientFactory],
 })
 export class UpstreamCoreModule {}

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { errors as undiciErrors, Pool } from 'undici';
 import type { z } from 'zod';
 import { AppError, UpstreamDetail, UpstreamService } from '../common/errors/app-error';
-import type { RequestContext } from '../common/request-context';
+import type { RequestScope } from '../common/request-context';
 import type { MetricsService } from '../metrics/metrics.service';
 import type { Tracing } from '../tracing/tracing';
 import { upstreamMalformed, upstreamTimeout, upstreamUnavailable, upstreamUnreachable } from './upstream-failure';
@@ -34,6 +34,8 @@ export interface UpstreamRequest {
   /** The exact bytes to send (signers sign what is sent). */
   body?: string;
   signal?: AbortSignal;
+  /** The client request this call serves: its id, language and span go upstream. */
+  scope?: RequestScope;
 }
 
 export interface UpstreamResponse {
@@ -79,7 +81,6 @@ export class UpstreamHttpClient {
   constructor(
     private readonly options: UpstreamHttpOptions,
     private readonly metrics: MetricsService,
-    private readonly context: RequestContext,
     private readonly tracing: Tracing,
   ) {
     const url = new URL(options.baseUrl);
@@ -100,7 +101,7 @@ export class UpstreamHttpClient {
     const started = process.hrtime.bigint();
     let outcome = 'error';
     let status: number | undefined;
-    const span = this.tracing.startUpstream(`${this.service} ${req.operation}`, this.context.span, {
+    const span = this.tracing.startUpstream(`${this.service} ${req.operation}`, req.scope?.span, {
       'comms_gateway.upstream.service': this.service,
       'comms_gateway.upstream.operation': req.operation,
       'server.address': this.host,
@@ -111,10 +112,11 @@ export class UpstreamHttpClient {
         ...req.headers,
         ...this.tracing.headersFor(span),
       };
-      const requestId = this.context.requestId;
-      if (requestId) headers['x-request-id'] = requestId;
-      const language = this.context.acceptLanguage;
-      if (language) headers['accept-language'] = language;
+      const scope = req.scope;
+      if (scope) {
+        headers['x-request-id'] = scope.requestId;
+        if (scope.acceptLanguage) headers['accept-language'] = scope.acceptLanguage;
+      }
       if (req.body !== undefined) headers['content-type'] ??= 'application/json;charset=UTF-8';
 
       const res = await this.pool.request({

@@ -8,6 +8,7 @@ import { authV2Authorization } from './auth-v2-signer';
 import { CcCmsConcurrency } from './cc-cms-concurrency';
 import { CC_CMS_SETTINGS, CcCmsSettings } from './cc-cms.config';
 import { CC_CMS_SUCCESS, ccCmsEnvelope, terminalGroups, TerminalGroups } from './cc-cms.schemas';
+import type { RequestScope } from '../../common/request-context';
 
 const QUERY_PATH = '/rest/cmsapp/v1/openapi/uap/queryterminalstatus';
 /** "The queried number does not exist in UAP": a search that matched nothing. */
@@ -44,7 +45,7 @@ export class CcCmsClient {
   }
 
   /** The matching terminals' groups; no groups when nothing matches. */
-  queryTerminalStatus(query: TerminalQuery): Promise<TerminalGroups> {
+  queryTerminalStatus(query: TerminalQuery, scope?: RequestScope): Promise<TerminalGroups> {
     const { http, resilience } = this.channel;
     const { ak, sk } = this.settings;
     const body = JSON.stringify(query);
@@ -68,6 +69,7 @@ export class CcCmsClient {
             path: QUERY_PATH,
             body,
             signal,
+            scope,
             headers: { ...headers, authorization, 'content-type': 'application/json; charset=UTF-8' },
           });
           return this.read(response);

@@ -10,6 +10,7 @@ import { WatchHub } from '../../watch/watch-hub';
 import { ContactCenterTerminalFilter, ContactCenterTerminalList, ContactCenterTerminalQuery } from './cc-cms.dto';
 import { CcCmsService } from './cc-cms.service';
 import { CcCmsWatchSource } from './cc-cms.watch';
+import { CurrentScope, type RequestScope } from '../../common/request-context';
 
 @ApiTags('contact-center')
 @ApiSecurity('apiKey')
@@ -87,7 +88,10 @@ export class CcCmsController {
       detail: 'The concurrency store is unavailable; try again shortly.',
     },
   )
-  terminals(@Query() query: ContactCenterTerminalQuery): Promise<ContactCenterTerminalList> {
-    return this.ccms.terminals(query);
+  terminals(
+    @Query() query: ContactCenterTerminalQuery,
+    @CurrentScope() scope: RequestScope,
+  ): Promise<ContactCenterTerminalList> {
+    return this.ccms.terminals(query, scope);
   }
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
 import { pageTotal } from '../../common/paging';
+import { requestFields, type RequestScope } from '../../common/request-context';
 import type { RawTerminal, TerminalGroups } from './cc-cms.schemas';
 
 const logger = new Logger('CcCmsMapper');
@@ -26,11 +27,18 @@ export interface TerminalPage {
 /**
  * Flattens the "ip#uapId" groups into TerminalStatus items. The total is the AICC nesting's
  * overall count, or the sum of the grouped nesting's per-group counts; never below what this
- * page proves exists (`offset + items.length`).
+ * page proves exists (`offset + items.length`). `scope` only names the request in the warning
+ * about an unknown value.
  */
-export function mapTerminalPage(parsed: TerminalGroups, offset: number, observedAt: Date): TerminalPage {
+export function mapTerminalPage(
+  parsed: TerminalGroups,
+  offset: number,
+  observedAt: Date,
+  scope?: RequestScope,
+): TerminalPage {
+  const lookup = (table: Record<string, string>, value: unknown, field: string) => mapped(table, value, field, scope);
   const items = parsed.groups.flatMap((group) =>
-    group.terminals.map((t) => mapTerminal(t, group.uapAddress, group.uapId, observedAt)),
+    group.terminals.map((t) => mapTerminal(t, group.uapAddress, group.uapId, observedAt, lookup)),
   );
   const groupCounts = parsed.groups.map((g) => g.count);
   const reported =
@@ -39,7 +47,15 @@ export function mapTerminalPage(parsed: TerminalGroups, offset: number, observed
   return { items, total: pageTotal(reported, offset, items.length) };
 }
 
-function mapTerminal(t: RawTerminal, uapAddress: string, uapId: string, observedAt: Date): TerminalStatusDto {
+type Lookup = (table: Record<string, string>, value: unknown, field: string) => string;
+
+function mapTerminal(
+  t: RawTerminal,
+  uapAddress: string,
+  uapId: string,
+  observedAt: Date,
+  lookup: Lookup,
+): TerminalStatusDto {
   const roam = str(t.roamIpAndPort);
   const terminalType = str(t.terminationType);
   return {
@@ -62,10 +78,10 @@ function mapTerminal(t: RawTerminal, uapAddress: string, uapId: string, observed
   };
 }
 
-function lookup(table: Record<string, string>, value: unknown, field: string): string {
-  const mapped = typeof value === 'string' ? table[value] : undefined;
-  if (mapped) return mapped;
-  logger.warn({ field, value }, 'unknown CC-CMS enum value mapped to "unknown"');
+function mapped(table: Record<string, string>, value: unknown, field: string, scope: RequestScope | undefined): string {
+  const known = typeof value === 'string' ? table[value] : undefined;
+  if (known) return known;
+  logger.warn({ ...requestFields(scope), field, value }, 'unknown CC-CMS enum value mapped to "unknown"');
   return 'unknown';
 }
 

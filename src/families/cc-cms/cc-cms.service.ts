@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { RequestScope } from '../../common/request-context';
 import { StatusCache } from '../../status-cache/status-cache';
 import { CcCmsClient, TerminalQuery } from './cc-cms.client';
 import { ContactCenterTerminalList, ContactCenterTerminalQuery } from './cc-cms.dto';
@@ -12,7 +13,10 @@ export class CcCmsService {
   ) {}
 
   /** A search, cached per upstream query: nothing matching is an empty page, not a 404. */
-  async terminals(query: ContactCenterTerminalQuery): Promise<ContactCenterTerminalList> {
+  async terminals(
+    query: ContactCenterTerminalQuery,
+    scope: RequestScope | undefined,
+  ): Promise<ContactCenterTerminalList> {
     this.client.assertNarrowPattern(query.eid);
     const upstreamQuery: TerminalQuery = {
       EID: query.eid,
@@ -21,8 +25,12 @@ export class CcCmsService {
       ...(query.callCenterId !== undefined ? { ccId: query.callCenterId } : {}),
     };
     const key = `status:cc-cms:${query.eid}:${query.callCenterId ?? ''}:${query.limit}:${query.offset}`;
-    const { items, total } = await this.cache.read('cc-cms.terminals', key, async () =>
-      mapTerminalPage(await this.client.queryTerminalStatus(upstreamQuery), query.offset, new Date()),
+    const { items, total } = await this.cache.read(
+      'cc-cms.terminals',
+      key,
+      async () =>
+        mapTerminalPage(await this.client.queryTerminalStatus(upstreamQuery, scope), query.offset, new Date(), scope),
+      scope,
     );
     return { items, page: { limit: query.limit, offset: query.offset, total } };
   }

@@ -34,11 +34,10 @@ export class CcCmsWatchSource implements WatchSource, OnModuleInit {
       items.map(async (item): Promise<[string, ItemResult]> => {
         const [eid, callCenterId] = item.split('|') as [string, string];
         try {
-          const page = await this.terminals.terminals({
-            eid,
-            ...(callCenterId ? { callCenterId: Number(callCenterId) } : {}),
-            ...WATCHED_PAGE,
-          });
+          const page = await this.terminals.terminals(
+            { eid, ...(callCenterId ? { callCenterId: Number(callCenterId) } : {}), ...WATCHED_PAGE },
+            undefined,
+          );
           return [item, { states: page.items.map((t) => ({ ...t })) }];
         } catch (err) {
           return [item, { problem: problemEvent(err) }];

@@ -8,6 +8,7 @@ import { errorFields } from '../../upstream/upstream-http.client';
 import { CC_MANAGEMENT_SETTINGS, CcManagementSettings } from './cc-management.config';
 import { callOutcome, phoneOutcome } from './cc-management.outcomes';
 import { aiccEnvelope, AiccEnvelope, CallResult, callResult, PhoneResult, phoneResult } from './cc-management.schemas';
+import type { RequestScope } from '../../common/request-context';
 
 /** Token lifetime we ask tokenByAkSk for (the documented maximum). */
 const TOKEN_EXPIRE_S = 3600;
@@ -37,20 +38,25 @@ export class CcManagementClient {
     this.tokenSource = {
       service: 'cc-management',
       identity: `${settings.baseUrl}|${settings.ak}`,
-      fetch: () => this.fetchToken(),
+      fetch: (scope) => this.fetchToken(scope),
     };
   }
 
   /** One page of softphones; undefined when the upstream has no mobile agents (retCode 2). */
-  queryPhone(limit: number, offset: number): Promise<PhoneResult | undefined> {
+  queryPhone(limit: number, offset: number, scope?: RequestScope): Promise<PhoneResult | undefined> {
     // The upstream takes limit and offset as strings.
     const payload = { limit: String(limit), offset: String(offset) };
-    return this.call('queryPhone', '/apiaccess/CC-Management/v2/mobileAgent/queryPhone', payload, (envelope) =>
-      phoneOutcome(envelope) ? this.channel.http.parse(envelope.result ?? null, phoneResult) : undefined,
+    return this.call(
+      'queryPhone',
+      '/apiaccess/CC-Management/v2/mobileAgent/queryPhone',
+      payload,
+      (envelope) =>
+        phoneOutcome(envelope) ? this.channel.http.parse(envelope.result ?? null, phoneResult) : undefined,
+      scope,
     );
   }
 
-  queryCallState(callSerialNo: string): Promise<CallResult> {
+  queryCallState(callSerialNo: string, scope?: RequestScope): Promise<CallResult> {
     return this.call(
       'queryCallState',
       '/apiaccess/CC-Management/v1/mobileAgent/queryCallState',
@@ -59,39 +65,50 @@ export class CcManagementClient {
         callOutcome(envelope, callSerialNo);
         return this.channel.http.parse(envelope.result ?? null, callResult);
       },
+      scope,
     );
   }
 
-  private call<T>(operation: string, path: string, payload: object, read: (envelope: AiccEnvelope) => T): Promise<T> {
+  private call<T>(
+    operation: string,
+    path: string,
+    payload: object,
+    read: (envelope: AiccEnvelope) => T,
+    scope: RequestScope | undefined,
+  ): Promise<T> {
     const { http, resilience } = this.channel;
     const body = JSON.stringify(payload);
-    return this.tokens.withToken(this.tokenSource, (token) =>
-      resilience.execute(
-        async (signal) => {
-          const response = await http.request({
-            operation,
-            method: 'POST',
-            path,
-            body,
-            signal,
-            headers: { authorization: `Bearer ${token}`, 'x-app-key': this.settings.appKey },
-          });
-          if (response.status === 401) throw new TokenRejected('cc-management', http.detailOf(response));
-          if (response.status >= 400) {
-            throw new AppError(
-              ErrorCode.UPSTREAM_REJECTED,
-              `CC-Management refused the request with HTTP ${response.status}.`,
-              { upstream: http.detailOf(response) },
-            );
-          }
-          return read(http.read(response, aiccEnvelope));
-        },
-        { idempotent: true },
-      ),
+    return this.tokens.withToken(
+      this.tokenSource,
+      (token) =>
+        resilience.execute(
+          async (signal) => {
+            const response = await http.request({
+              operation,
+              method: 'POST',
+              path,
+              body,
+              signal,
+              scope,
+              headers: { authorization: `Bearer ${token}`, 'x-app-key': this.settings.appKey },
+            });
+            if (response.status === 401) throw new TokenRejected('cc-management', http.detailOf(response));
+            if (response.status >= 400) {
+              throw new AppError(
+                ErrorCode.UPSTREAM_REJECTED,
+                `CC-Management refused the request with HTTP ${response.status}.`,
+                { upstream: http.detailOf(response) },
+              );
+            }
+            return read(http.read(response, aiccEnvelope));
+          },
+          { idempotent: true },
+        ),
+      scope,
     );
   }
 
-  private async fetchToken() {
+  private async fetchToken(scope: RequestScope | undefined) {
     const { http, resilience } = this.channel;
     const { ak, sk } = this.settings;
     const json = await resilience.execute(
@@ -102,6 +119,7 @@ export class CcManagementClient {
           path: '/apigovernance/api/oauth/tokenByAkSk',
           body: JSON.stringify({ app_key: ak, app_secret: sk }),
           signal,
+          scope,
           headers: { 'x-token-expire': String(TOKEN_EXPIRE_S), 'content-type': 'application/json' },
         });
         if (response.status !== 200) {

@@ -10,6 +10,7 @@ import { WatchHub } from '../../watch/watch-hub';
 import { CallParams, CallStatusDto, SoftphoneList, SoftphoneQuery } from './cc-management.dto';
 import { CcManagementService } from './cc-management.service';
 import { CallWatchSource } from './cc-management.watch';
+import { CurrentScope, type RequestScope } from '../../common/request-context';
 
 @ApiTags('contact-center')
 @ApiSecurity('apiKey')
@@ -66,8 +67,12 @@ export class CcManagementController {
       detail: 'include=credentials needs the scope cc.softphones:credentials.',
     },
   )
-  softphones(@Query() query: SoftphoneQuery, @CurrentPrincipal() principal: Principal): Promise<SoftphoneList> {
-    return this.softphonesAndCalls.softphones(query, principal);
+  softphones(
+    @Query() query: SoftphoneQuery,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: RequestScope,
+  ): Promise<SoftphoneList> {
+    return this.softphonesAndCalls.softphones(query, principal, scope);
   }
 
   @Get('calls/:id')
@@ -94,7 +99,7 @@ export class CcManagementController {
       upstream: { status: 200, code: '1' },
     },
   )
-  call(@Param() params: CallParams): Promise<CallStatusDto> {
-    return this.softphonesAndCalls.call(params.id);
+  call(@Param() params: CallParams, @CurrentScope() scope: RequestScope): Promise<CallStatusDto> {
+    return this.softphonesAndCalls.call(params.id, scope);
   }
 }

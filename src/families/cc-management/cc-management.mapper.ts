@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { requestFields, type RequestScope } from '../../common/request-context';
 import type { CallStatusDto, RegistrationServerDto, SoftphoneDto } from './cc-management.dto';
 import type { CallResult, PhoneResult, RawPhone, RawServer } from './cc-management.schemas';
 import { endReason } from './end-reasons';
@@ -16,11 +17,15 @@ export interface MappedSoftphones {
   total?: number;
 }
 
-/** queryPhone result (V2 tables, or V1's top-level regIPAddress/regPort) to the API model. */
+/**
+ * queryPhone result (V2 tables, or V1's top-level regIPAddress/regPort) to the API model.
+ * `scope` only names the request in the warning about an unknown value.
+ */
 export function mapSoftphones(
   result: PhoneResult | undefined,
   includePasswords: boolean,
   observedAt: Date,
+  scope?: RequestScope,
 ): MappedSoftphones {
   if (!result) return { items: [], registrationServers: [], total: 0 };
   const servers: RegistrationServerDto[] = [];
@@ -31,7 +36,7 @@ export function mapSoftphones(
   if (result.regIPAddress !== undefined) {
     servers.push(server({ regIPAddress: result.regIPAddress, regPort: result.regPort! }, 'single'));
   }
-  const items = (result.phone ?? []).map((p) => softphone(p, includePasswords, observedAt));
+  const items = (result.phone ?? []).map((p) => softphone(p, includePasswords, observedAt, scope));
   return { items, registrationServers: servers, total: result.total };
 }
 
@@ -48,11 +53,20 @@ function server(s: RawServer, mode: 'single' | 'pool', node?: string): Registrat
   };
 }
 
-function softphone(p: RawPhone, includePassword: boolean, observedAt: Date): SoftphoneDto {
+function softphone(
+  p: RawPhone,
+  includePassword: boolean,
+  observedAt: Date,
+  scope: RequestScope | undefined,
+): SoftphoneDto {
   const status = Number(p.status);
   const registration = status === 0 ? 'registered' : status === 1 ? 'suspended' : 'unknown';
-  if (registration === 'unknown')
-    logger.warn({ field: 'status', value: p.status }, 'unknown softphone status mapped to "unknown"');
+  if (registration === 'unknown') {
+    logger.warn(
+      { ...requestFields(scope), field: 'status', value: p.status },
+      'unknown softphone status mapped to "unknown"',
+    );
+  }
   return {
     id: String(p.phoneNum),
     source: 'cc-management',
@@ -67,10 +81,15 @@ function softphone(p: RawPhone, includePassword: boolean, observedAt: Date): Sof
   };
 }
 
-/** queryCallState result to CallStatus; ms timestamps may arrive as strings or numbers. */
-export function mapCallStatus(callId: string, r: CallResult, observedAt: Date): CallStatusDto {
+/**
+ * queryCallState result to CallStatus; ms timestamps may arrive as strings or numbers. `scope`
+ * only names the request in the warning about an unknown value.
+ */
+export function mapCallStatus(callId: string, r: CallResult, observedAt: Date, scope?: RequestScope): CallStatusDto {
   const state = CALL_STATE[Number(r.state)] ?? 'unknown';
-  if (state === 'unknown') logger.warn({ field: 'state', value: r.state }, 'unknown call state mapped to "unknown"');
+  if (state === 'unknown') {
+    logger.warn({ ...requestFields(scope), field: 'state', value: r.state }, 'unknown call state mapped to "unknown"');
+  }
   const startedAt = epochMs(r.startTime);
   const endedAt = epochMs(r.endTime);
   const reasonCode = text(r.reasonCode) === undefined ? undefined : Number(r.reasonCode);

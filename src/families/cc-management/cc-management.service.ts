@@ -4,6 +4,7 @@ import { AuditTrail } from '../../audit/audit.service';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { pageTotal } from '../../common/paging';
+import type { RequestScope } from '../../common/request-context';
 import { StatusCache } from '../../status-cache/status-cache';
 import { CcManagementClient } from './cc-management.client';
 import { CallStatusDto, SoftphoneList, SoftphoneQuery } from './cc-management.dto';
@@ -17,21 +18,27 @@ export class CcManagementService {
     private readonly audit: AuditTrail,
   ) {}
 
-  async softphones(query: SoftphoneQuery, principal: Principal): Promise<SoftphoneList> {
+  async softphones(query: SoftphoneQuery, principal: Principal, scope: RequestScope): Promise<SoftphoneList> {
     const includePasswords = query.include === 'credentials';
     if (includePasswords && !principal.scopes.includes('cc.softphones:credentials')) {
-      await this.audit.record(principal, 'softphone-credentials.read', 'softphones', 'denied');
+      await this.audit.record(principal, 'softphone-credentials.read', 'softphones', 'denied', scope);
       throw new AppError(ErrorCode.FORBIDDEN, 'include=credentials needs the scope cc.softphones:credentials.');
     }
     const fetch = async () =>
-      mapSoftphones(await this.client.queryPhone(query.limit, query.offset), includePasswords, new Date());
+      mapSoftphones(
+        await this.client.queryPhone(query.limit, query.offset, scope),
+        includePasswords,
+        new Date(),
+        scope,
+      );
     // Responses with passwords are never cached anywhere (and every one is audited); the others are status reads.
     const mapped = includePasswords
-      ? await this.audited(principal, fetch)
+      ? await this.audited(principal, fetch, scope)
       : await this.cache.read(
           'cc-management.softphones',
           `status:cc-management:softphones:${query.limit}:${query.offset}`,
           fetch,
+          scope,
         );
     return {
       items: mapped.items,
@@ -44,20 +51,23 @@ export class CcManagementService {
     };
   }
 
-  private async audited<T>(principal: Principal, read: () => Promise<T>): Promise<T> {
+  private async audited<T>(principal: Principal, read: () => Promise<T>, scope: RequestScope): Promise<T> {
     try {
       const result = await read();
-      await this.audit.record(principal, 'softphone-credentials.read', 'softphones', 'success');
+      await this.audit.record(principal, 'softphone-credentials.read', 'softphones', 'success', scope);
       return result;
     } catch (err) {
-      await this.audit.record(principal, 'softphone-credentials.read', 'softphones', 'failed');
+      await this.audit.record(principal, 'softphone-credentials.read', 'softphones', 'failed', scope);
       throw err;
     }
   }
 
-  async call(id: string): Promise<CallStatusDto> {
-    return this.cache.read('cc-management.call', `status:cc-management:call:${id}`, async () =>
-      mapCallStatus(id, await this.client.queryCallState(id), new Date()),
+  async call(id: string, scope: RequestScope | undefined): Promise<CallStatusDto> {
+    return this.cache.read(
+      'cc-management.call',
+      `status:cc-management:call:${id}`,
+      async () => mapCallStatus(id, await this.client.queryCallState(id, scope), new Date(), scope),
+      scope,
     );
   }
 }

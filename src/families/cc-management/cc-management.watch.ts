@@ -32,7 +32,7 @@ export class CallWatchSource implements WatchSource, OnModuleInit {
     const results = await Promise.all(
       ids.map(async (id): Promise<[string, ItemResult]> => {
         try {
-          return [id, { states: [{ ...(await this.calls.call(id)) }] }];
+          return [id, { states: [{ ...(await this.calls.call(id, undefined)) }] }];
         } catch (err) {
           if (err instanceof AppError && err.code === ErrorCode.NOT_FOUND) return [id, { states: [] }];
           return [id, { problem: problemEvent(err) }];

@@ -8,6 +8,7 @@ import { errorFields, UpstreamResponse } from '../../upstream/upstream-http.clie
 import { appIdAuthorization, appIdNonce } from './app-id-signer';
 import { MEETING_SETTINGS, MeetingSettings } from './meeting.config';
 import { appAuthResponse, RawUserStatus, userStatusResponse } from './meeting.schemas';
+import type { RequestScope } from '../../common/request-context';
 
 const SIGNATURE_VALIDITY_S = 600;
 
@@ -59,14 +60,19 @@ export class MeetingClient {
     this.tokenSource = {
       service: 'meeting',
       identity: `${settings.baseUrl}|${settings.appId}|${settings.userId ?? ''}|${settings.corpId ?? ''}`,
-      fetch: () => this.authenticate(),
+      fetch: (scope) => this.authenticate(scope),
     };
   }
 
   /** POST /v1/usg/acs/ap/userstatus with a bare array of numbers; answers a bare array. */
-  queryUserStatus(numbers: string[]): Promise<RawUserStatus[]> {
-    return this.authorized('userstatus', '/v1/usg/acs/ap/userstatus', JSON.stringify(numbers), true, (response) =>
-      this.channel.http.read(response, userStatusResponse),
+  queryUserStatus(numbers: string[], scope?: RequestScope): Promise<RawUserStatus[]> {
+    return this.authorized(
+      'userstatus',
+      '/v1/usg/acs/ap/userstatus',
+      JSON.stringify(numbers),
+      true,
+      (response) => this.channel.http.read(response, userStatusResponse),
+      scope,
     );
   }
 
@@ -77,6 +83,7 @@ export class MeetingClient {
   async resetActivationCode(
     sn: string,
     body: { country?: string; emailAddr?: string; smsNumber?: string },
+    scope?: RequestScope,
   ): Promise<void> {
     const tracker: DispatchTracker = { pending: 0 };
     try {
@@ -86,6 +93,7 @@ export class MeetingClient {
         JSON.stringify(body),
         false,
         () => undefined,
+        scope,
         tracker,
       );
     } catch (err) {
@@ -101,40 +109,45 @@ export class MeetingClient {
     body: string,
     idempotent: boolean,
     read: (response: UpstreamResponse) => T,
+    scope: RequestScope | undefined,
     tracker?: DispatchTracker,
   ): Promise<T> {
     const { http, resilience } = this.channel;
-    return this.tokens.withToken(this.tokenSource, (token) =>
-      resilience.execute(
-        async (signal) => {
-          // Counted before sending: when the deadline fires the outcome is unknown.
-          if (tracker) tracker.pending += 1;
-          let response: UpstreamResponse;
-          try {
-            response = await http.request({
-              operation,
-              method: 'POST',
-              path,
-              body,
-              signal,
-              headers: { 'x-access-token': token },
-            });
-          } catch (err) {
-            if (tracker && err instanceof UpstreamFailure && err.notSent) tracker.pending -= 1;
-            throw err;
-          }
-          // A 4xx (a rejected token included): Meeting refused it, nothing happened.
-          if (tracker && response.status >= 400 && response.status < 500) tracker.pending -= 1;
-          if (response.status === 401) throw new TokenRejected('meeting', http.detailOf(response));
-          if (response.status >= 400) throw this.rejection(response);
-          return read(response);
-        },
-        { idempotent },
-      ),
+    return this.tokens.withToken(
+      this.tokenSource,
+      (token) =>
+        resilience.execute(
+          async (signal) => {
+            // Counted before sending: when the deadline fires the outcome is unknown.
+            if (tracker) tracker.pending += 1;
+            let response: UpstreamResponse;
+            try {
+              response = await http.request({
+                operation,
+                method: 'POST',
+                path,
+                body,
+                signal,
+                scope,
+                headers: { 'x-access-token': token },
+              });
+            } catch (err) {
+              if (tracker && err instanceof UpstreamFailure && err.notSent) tracker.pending -= 1;
+              throw err;
+            }
+            // A 4xx (a rejected token included): Meeting refused it, nothing happened.
+            if (tracker && response.status >= 400 && response.status < 500) tracker.pending -= 1;
+            if (response.status === 401) throw new TokenRejected('meeting', http.detailOf(response));
+            if (response.status >= 400) throw this.rejection(response);
+            return read(response);
+          },
+          { idempotent },
+        ),
+      scope,
     );
   }
 
-  private async authenticate() {
+  private async authenticate(scope: RequestScope | undefined) {
     const { http, resilience } = this.channel;
     const s = this.settings;
     const expireTime = Math.floor(Date.now() / 1000) + SIGNATURE_VALIDITY_S;
@@ -155,6 +168,7 @@ export class MeetingClient {
           path: '/v2/usg/acs/auth/appauth',
           body,
           signal,
+          scope,
           headers: {
             authorization: appIdAuthorization({ ...s, expireTime, nonce }),
             'x-token-type': 'LongTicket',

@@ -22,6 +22,7 @@ import {
 } from './meeting.dto';
 import { MeetingService } from './meeting.service';
 import { MeetingWatchSource } from './meeting.watch';
+import { CurrentScope, type RequestScope } from '../../common/request-context';
 
 @ApiTags('meeting')
 @ApiSecurity('apiKey')
@@ -73,8 +74,11 @@ export class MeetingController {
     },
     { code: ErrorCode.UNPROCESSABLE, upstream: { status: 400, code: 'USG.000000002' } },
   )
-  terminalStatus(@Param() params: TerminalNumberParams): Promise<TerminalStatusDto> {
-    return this.meeting.terminalStatus(params.number);
+  terminalStatus(
+    @Param() params: TerminalNumberParams,
+    @CurrentScope() scope: RequestScope,
+  ): Promise<TerminalStatusDto> {
+    return this.meeting.terminalStatus(params.number, scope);
   }
 
   @Post('terminals/statuses')
@@ -90,8 +94,11 @@ export class MeetingController {
   })
   @ApiOkResponse({ type: TerminalStatusList, description: 'Found terminals and the numbers Meeting does not know' })
   @ApiProblems({ code: ErrorCode.UNPROCESSABLE, upstream: { status: 400, code: 'USG.000000002' } })
-  terminalStatuses(@Body() body: TerminalStatusesRequest): Promise<TerminalStatusList> {
-    return this.meeting.terminalStatuses(body.numbers);
+  terminalStatuses(
+    @Body() body: TerminalStatusesRequest,
+    @CurrentScope() scope: RequestScope,
+  ): Promise<TerminalStatusList> {
+    return this.meeting.terminalStatuses(body.numbers, scope);
   }
 
   @Post('devices/:sn/activation-code/reset')
@@ -141,14 +148,15 @@ export class MeetingController {
     @Param() params: DeviceParams,
     @Body() body: ActivationCodeResetRequest,
     @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: RequestScope,
   ): Promise<ActivationCodeResetResponse> {
     try {
-      const result = await this.meeting.resetActivationCode(params.sn, body);
-      await this.audit.record(principal, 'activation-code.reset', params.sn, 'success');
+      const result = await this.meeting.resetActivationCode(params.sn, body, scope);
+      await this.audit.record(principal, 'activation-code.reset', params.sn, 'success', scope);
       return result;
     } catch (err) {
       const refused = err instanceof AppError && err.code === ErrorCode.QUOTA_EXCEEDED;
-      await this.audit.record(principal, 'activation-code.reset', params.sn, refused ? 'denied' : 'failed');
+      await this.audit.record(principal, 'activation-code.reset', params.sn, refused ? 'denied' : 'failed', scope);
       throw err;
     }
   }

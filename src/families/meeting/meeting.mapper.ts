@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { TerminalStatusDto } from '../../common/models/terminal-status.dto';
+import { requestFields, type RequestScope } from '../../common/request-context';
 import type { RawUserStatus } from './meeting.schemas';
 
 const logger = new Logger('MeetingMapper');
@@ -17,21 +18,28 @@ export function stripTel(number: string): string {
   return number.replace(/^tel:/i, '');
 }
 
-function mapEnum<T extends string>(table: Record<string, T>, value: unknown, field: string): T | 'unknown' {
+function mapEnum<T extends string>(
+  table: Record<string, T>,
+  value: unknown,
+  field: string,
+  scope: RequestScope | undefined,
+): T | 'unknown' {
   const mapped = typeof value === 'string' || typeof value === 'number' ? table[String(value)] : undefined;
   if (mapped) return mapped;
-  logger.warn({ field, value }, 'unknown Meeting enum value mapped to "unknown"');
+  logger.warn({ ...requestFields(scope), field, value }, 'unknown Meeting enum value mapped to "unknown"');
   return 'unknown';
 }
 
 /**
  * Maps parsed userstatus entries to TerminalStatus, keyed by the number without `tel:`.
  * `requested` maps that key back to the id as the client wrote it; other entries are dropped.
+ * `scope` only names the request in the warning about an unknown value.
  */
 export function mapUserStatuses(
   entries: RawUserStatus[],
   requested: Map<string, string>,
   observedAt: Date,
+  scope?: RequestScope,
 ): Map<string, TerminalStatusDto> {
   const result = new Map<string, TerminalStatusDto>();
   for (const entry of entries) {
@@ -41,8 +49,8 @@ export function mapUserStatuses(
     result.set(key, {
       id,
       source: 'meeting',
-      registration: mapEnum(REGISTRATION, entry.RegStatus, 'RegStatus'),
-      call: mapEnum(CALL, entry.CallStatus, 'CallStatus'),
+      registration: mapEnum(REGISTRATION, entry.RegStatus, 'RegStatus', scope),
+      call: mapEnum(CALL, entry.CallStatus, 'CallStatus', scope),
       observedAt: observedAt.toISOString(),
     });
   }

@@ -24,7 +24,7 @@ export class MeetingWatchSource implements WatchSource, OnModuleInit {
 
   async poll(numbers: string[]): Promise<Map<string, ItemResult>> {
     try {
-      const { items } = await this.meeting.terminalStatuses(numbers);
+      const { items } = await this.meeting.terminalStatuses(numbers, undefined);
       const byId = new Map(items.map((status) => [status.id, status]));
       return new Map(numbers.map((n) => [n, { states: byId.has(n) ? [{ ...byId.get(n)! }] : [] }]));
     } catch (err) {
