@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import Redis from 'ioredis';
 import { request } from 'undici';
 import { startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
 import { dropPrefix, KEYS, REDIS_URL, uniquePrefix } from './support/gateway';
@@ -77,6 +78,26 @@ describe('status cache shared by three gateway processes', () => {
     expect(second.headers.age).toBe('1');
     expect(second.body!.observedAt).toBe(first.body!.observedAt);
     expect(second.headers.etag).toBe(first.headers.etag);
+  });
+
+  it('answers a hit from the process memory: the Redis copy gone, the same process still hits', async () => {
+    const number = '+991116173914';
+    const first = await get(0, status(number));
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect(await redis.del(`${prefix}status:meeting:${number}`)).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+    const before = calls();
+    const again = await get(0, status(number));
+    expect(again.headers['cache-status']).toBe('comms-gateway; hit');
+    expect(again.body!.observedAt).toBe(first.body!.observedAt);
+    expect(calls()).toBe(before);
+    // Another process has no copy of its own: it misses and asks the upstream.
+    const other = await get(1, status(number));
+    expect(other.headers['cache-status']).toBe('comms-gateway; fwd=miss');
+    expect(calls() - before).toBe(1);
   });
 
   it('asks the upstream once again after the TTL', async () => {

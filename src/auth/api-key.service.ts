@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG } from '../config/app-config.token';
 import type { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
+import { RedisSubscriber } from '../redis/redis-subscriber';
 import { IssuedKeyRecord, IssuedKeyStore } from './issued-keys.store';
 import type { Principal } from './principal';
 
@@ -40,7 +41,7 @@ function configuredKeyId(name: string): string {
  * key's entries as soon as a revocation or rotation is announced over pub/sub.
  */
 @Injectable()
-export class ApiKeyService implements OnModuleInit, OnApplicationShutdown {
+export class ApiKeyService implements OnModuleInit {
   private readonly logger = new Logger('ApiKeys');
   private readonly keys: { hash: Buffer; principal: Principal }[];
   readonly store: IssuedKeyStore;
@@ -49,11 +50,11 @@ export class ApiKeyService implements OnModuleInit, OnApplicationShutdown {
   private generation = 0;
   /** id -> minute last written as lastUsedAt by this process. */
   private readonly touched = new Map<string, string>();
-  private subscriber?: Redis;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) redis: Redis,
+    private readonly invalidations: RedisSubscriber,
   ) {
     this.keys = config.apiKeys.map((k) => ({
       hash: Buffer.from(k.sha256, 'hex'),
@@ -74,23 +75,11 @@ export class ApiKeyService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    try {
-      const subscriber = this.redis.duplicate({ enableOfflineQueue: true });
-      this.subscriber = subscriber;
-      subscriber.on('error', () => undefined);
-      subscriber.on('message', (_channel: string, id: string) => this.forget(id));
+    await this.invalidations.subscribe(this.store.channel, {
+      onMessage: (id) => this.forget(id),
       // Messages sent while disconnected are lost: start over after every (re)connection.
-      subscriber.on('ready', () => this.forgetAll());
-      await subscriber.subscribe(this.store.channel);
-    } catch (err) {
-      this.logger.warn({ err: String(err) }, 'key invalidations unavailable; cached keys expire within 5 s');
-    }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    const subscriber = this.subscriber;
-    if (!subscriber) return;
-    await subscriber.quit().catch(() => subscriber.disconnect());
+      onReady: () => this.forgetAll(),
+    });
   }
 
   /** The principal whose key has this SHA-256 (see secretHash), if any. */

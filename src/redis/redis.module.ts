@@ -3,8 +3,11 @@ import Redis, { RedisOptions } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { APP_CONFIG } from '../config/app-config.token';
 import type { AppConfig } from '../config/app-config';
+import { RedisSubscriber } from './redis-subscriber';
 
-export const REDIS = Symbol('REDIS');
+import { REDIS } from './redis.token';
+
+export { REDIS };
 
 /** Owns the one ioredis connection: fail fast, never queue commands while disconnected. */
 @Injectable()
@@ -98,7 +101,7 @@ export function createRedis(config: AppConfig): Redis {
 
 @Global()
 @Module({
-  providers: [{ provide: REDIS, inject: [APP_CONFIG], useFactory: createRedis }, RedisLifecycle],
-  exports: [REDIS, RedisLifecycle],
+  providers: [{ provide: REDIS, inject: [APP_CONFIG], useFactory: createRedis }, RedisLifecycle, RedisSubscriber],
+  exports: [REDIS, RedisLifecycle, RedisSubscriber],
 })
 export class RedisModule {}

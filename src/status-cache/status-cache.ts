@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
+import { RedisSubscriber } from '../redis/redis-subscriber';
 
 /** How one status read was answered (RFC 9211 Cache-Status: hit, fwd=miss, fwd=request). */
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
@@ -25,6 +26,13 @@ interface Entry<T> {
 }
 
 const POLL_MS = 15;
+/** In-process copies of fresh entries: at most this many bytes of their JSON per process. */
+const LOCAL_MAX_BYTES = 8 * 1024 * 1024;
+
+interface LocalCopy {
+  entry: Entry<unknown>;
+  bytes: number;
+}
 /** Release the fetch lock only if it is still ours. */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -34,21 +42,45 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
  * in-process flight per key, and across replicas a `SET NX PX` fetch lock whose holder writes
  * the result; the others poll for it within their deadline, then fetch themselves rather than
  * fail. Failures are never cached. Entries hold API models only (no secrets) and always expire.
+ *
+ * Each process also keeps what it read or wrote in memory until the entry's own freshness ends
+ * (`at + TTL`, never later than the Redis copy, which was written with PX TTL after `at`), so a
+ * hit costs no Redis round trip. A bypass refreshes Redis and announces the key over pub/sub:
+ * the other replicas drop their copy (a lost message, on reconnection, drops every copy).
  */
 @Injectable()
-export class StatusCache {
+export class StatusCache implements OnModuleInit {
   private readonly logger = new Logger('StatusCache');
   private readonly ttlMs: number;
   private readonly waitMs: number;
   private readonly inflight = new Map<string, Promise<Entry<unknown>>>();
+  private readonly local = new Map<string, LocalCopy>();
+  private localBytes = 0;
+  /** Refresh announcements (not prefixed by ioredis, so the prefix is in the name). */
+  private readonly channel: string;
+  /** Tells this process's own announcements apart from the other replicas'. */
+  private readonly origin = randomUUID();
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly invalidations: RedisSubscriber,
   ) {
     this.ttlMs = config.statusCacheTtlMs;
     this.waitMs = config.upstreamTimeoutMs;
+    this.channel = `${config.redisKeyPrefix}status-cache:refreshed`;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.enabled) return;
+    await this.invalidations.subscribe(this.channel, {
+      onMessage: (message) => {
+        const [origin, ...keys] = message.split('\n');
+        if (origin !== this.origin) keys.forEach((key) => this.dropLocal(key));
+      },
+      onReady: () => this.clearLocal(),
+    });
   }
 
   get enabled(): boolean {
@@ -98,7 +130,12 @@ export class StatusCache {
       const at = Date.now();
       const values = await fetchMissing(missing);
       missing.forEach((index, i) => (found[index] = { at, value: values[i]! }));
-      if (this.enabled) await this.setMany(missing.map((index) => [keys[index]!, found[index]!]));
+      if (this.enabled) {
+        await this.setMany(
+          missing.map((index) => [keys[index]!, found[index]!]),
+          bypass,
+        );
+      }
       oldest = Math.min(oldest, at);
     }
     const outcome: CacheOutcome = missing.length === 0 ? 'hit' : bypass ? 'bypass' : 'miss';
@@ -155,7 +192,7 @@ export class StatusCache {
       const stored = recheck ? await this.get<T>(key, scope) : undefined;
       if (stored) return stored;
       const entry = await this.fetchEntry(fetch);
-      await this.set(key, entry);
+      await this.set(key, entry, !recheck);
       return entry;
     } finally {
       await this.redis.eval(RELEASE, 1, lockKey, owner).catch(() => undefined);
@@ -169,7 +206,7 @@ export class StatusCache {
       await sleep(POLL_MS);
       try {
         const [value, lock] = await Promise.all([this.redis.get(key), this.redis.exists(lockKey)]);
-        if (value) return JSON.parse(value) as Entry<T>;
+        if (value) return this.keep(key, JSON.parse(value) as Entry<T>, value.length);
         if (!lock) return undefined;
       } catch {
         return undefined;
@@ -184,9 +221,11 @@ export class StatusCache {
   }
 
   private async get<T>(key: string, scope: RequestScope | undefined): Promise<Entry<T> | undefined> {
+    const copy = this.localGet<T>(key);
+    if (copy) return copy;
     try {
       const text = await this.redis.get(key);
-      return text ? (JSON.parse(text) as Entry<T>) : undefined;
+      return text ? this.keep(key, JSON.parse(text) as Entry<T>, text.length) : undefined;
     } catch (err) {
       this.logger.warn(
         { ...requestFields(scope), err: (err as Error).message },
@@ -197,22 +236,69 @@ export class StatusCache {
   }
 
   private async getMany<T>(keys: string[]): Promise<(Entry<T> | undefined)[]> {
+    const found = keys.map((key) => this.localGet<T>(key));
+    const remote = keys.filter((_, i) => !found[i]);
+    if (remote.length === 0) return found;
     try {
-      const texts = await this.redis.mget(...keys);
-      return texts.map((text) => (text ? (JSON.parse(text) as Entry<T>) : undefined));
+      const texts = await this.redis.mget(...remote);
+      let next = 0;
+      return found.map((copy, i) => {
+        if (copy) return copy;
+        const text = texts[next++];
+        return text ? this.keep(keys[i]!, JSON.parse(text) as Entry<T>, text.length) : undefined;
+      });
     } catch {
-      return keys.map(() => undefined);
+      return found;
     }
   }
 
-  private async set(key: string, entry: Entry<unknown>): Promise<void> {
-    await this.redis.set(key, JSON.stringify(entry), 'PX', this.ttlMs).catch(() => undefined);
+  /** Stores a fresh entry; `announce` (a bypass) tells the other replicas to drop their copy. */
+  private async set(key: string, entry: Entry<unknown>, announce: boolean): Promise<void> {
+    await this.setMany([[key, entry]], announce);
   }
 
-  private async setMany(entries: [string, Entry<unknown>][]): Promise<void> {
+  private async setMany(entries: [string, Entry<unknown>][], announce: boolean): Promise<void> {
     if (entries.length === 0) return;
     const multi = this.redis.multi();
-    for (const [key, entry] of entries) multi.set(key, JSON.stringify(entry), 'PX', this.ttlMs);
+    for (const [key, entry] of entries) {
+      const text = JSON.stringify(entry);
+      this.keep(key, entry, text.length);
+      multi.set(key, text, 'PX', this.ttlMs);
+    }
+    if (announce) multi.publish(this.channel, [this.origin, ...entries.map(([key]) => key)].join('\n'));
     await multi.exec().catch(() => undefined);
+  }
+
+  private localGet<T>(key: string): Entry<T> | undefined {
+    const copy = this.local.get(key);
+    if (!copy) return undefined;
+    if (Date.now() - copy.entry.at < this.ttlMs) return copy.entry as Entry<T>;
+    this.dropLocal(key);
+    return undefined;
+  }
+
+  /** Keeps an in-process copy while it is fresh (oldest copies go first past LOCAL_MAX_BYTES). */
+  private keep<T>(key: string, entry: Entry<T>, bytes: number): Entry<T> {
+    if (Date.now() - entry.at >= this.ttlMs || bytes > LOCAL_MAX_BYTES / 8) return entry;
+    this.dropLocal(key);
+    this.local.set(key, { entry, bytes });
+    this.localBytes += bytes;
+    for (const oldest of this.local.keys()) {
+      if (this.localBytes <= LOCAL_MAX_BYTES) break;
+      this.dropLocal(oldest);
+    }
+    return entry;
+  }
+
+  private dropLocal(key: string): void {
+    const copy = this.local.get(key);
+    if (!copy) return;
+    this.local.delete(key);
+    this.localBytes -= copy.bytes;
+  }
+
+  private clearLocal(): void {
+    this.local.clear();
+    this.localBytes = 0;
   }
 }

@@ -1,0 +1,2 @@
+/** Injection token of the gateway's one ioredis connection. */
+export const REDIS = Symbol('REDIS');
