@@ -65,7 +65,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       sendProblem(request, reply, new AppError(ErrorCode.BAD_REQUEST, error.message, { status: 400 })),
     // What Node's HTTP parser rejects never reaches Fastify's routing; it is a problem too.
     clientErrorHandler: createClientErrorHandler(({ requestId, status, code }) =>
-      loggers.access.warn({ requestId, res: { status }, err: { code } }, 'request rejected by the HTTP parser'),
+      loggers.access.write(
+        'warn',
+        { requestId, res: { status }, err: { code } },
+        'request rejected by the HTTP parser',
+      ),
     ),
     http: {
       // Node would answer a missing Host with a bare 400; the onRequest hook below makes it a problem.
@@ -140,9 +144,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     if ((request as AuthenticatedRequest).authFailed) {
       // A flood of bad keys must not become a flood of log lines: aggregated, one line per 10 s.
       authFailures.logFailure(request.ip, status);
-      loggers.access.debug(line, 'request completed');
+      loggers.access.write('debug', line, 'request completed');
     } else {
-      loggers.access[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info'](line, 'request completed');
+      loggers.access.write(status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', line, 'request completed');
     }
     done();
   });

@@ -48,8 +48,8 @@ export class ApiKeyService implements OnModuleInit {
   private readonly cache = new Map<string, CacheEntry>();
   /** Bumped by every invalidation: a lookup that started before one is not cached. */
   private generation = 0;
-  /** id -> minute last written as lastUsedAt by this process. */
-  private readonly touched = new Map<string, string>();
+  /** id -> minute (epoch ms) last written as lastUsedAt by this process. */
+  private readonly touched = new Map<string, number>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -139,11 +139,12 @@ export class ApiKeyService implements OnModuleInit {
 
   /** lastUsedAt to the minute: at most one write per key per minute per process. */
   private touch({ id, source }: Principal, now: number): void {
-    const minute = new Date(Math.floor(now / 60_000) * 60_000).toISOString();
-    if (this.touched.get(id) === minute) return;
+    const minuteMs = Math.floor(now / 60_000) * 60_000;
+    if (this.touched.get(id) === minuteMs) return;
     this.touched.delete(id);
-    this.touched.set(id, minute);
+    this.touched.set(id, minuteMs);
     if (this.touched.size > MAX_CACHED) this.touched.delete(this.touched.keys().next().value as string);
+    const minute = new Date(minuteMs).toISOString();
     const write = source === 'config' ? this.store.touchConfigured(id, minute) : this.store.touch(id, minute);
     void write.catch(() => undefined);
   }
