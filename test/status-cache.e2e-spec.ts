@@ -194,6 +194,11 @@ describe('status cache shared by three gateway processes', () => {
   });
 
   it('shows hits, misses and coalesced waits by route in the metrics', async () => {
+    const number = '+991116173950';
+    meeting().injector.latencyMs = 100; // the second identical read waits on the first one's call
+    await Promise.all([get(0, status(number)), get(0, status(number))]);
+    meeting().injector.latencyMs = 0;
+    await get(0, status(number));
     const res = await request(`${gateways[0]!.url}/metrics`);
     const text = await res.body.text();
     expect(text).toMatch(/status_cache_requests_total\{route="meeting.terminal",outcome="hit"\} [1-9]/);
