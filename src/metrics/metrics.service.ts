@@ -95,24 +95,6 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  private readonly counterChildren = new WeakMap<Counter<string>, Map<string, { inc(): void }>>();
-
-  /** `counter.inc(labels)` through a cached label child (for counters bumped on every request). */
-  count<T extends string>(counter: Counter<T>, labels: Record<T, string>): void {
-    let children = this.counterChildren.get(counter);
-    if (children === undefined) {
-      children = new Map();
-      this.counterChildren.set(counter, children);
-    }
-    const id = Object.values(labels).join('\0');
-    let child = children.get(id);
-    if (child === undefined) {
-      child = counter.labels(labels);
-      children.set(id, child);
-    }
-    child.inc();
-  }
-
   /** One answered request: `http_requests_total` and `http_request_duration_seconds`. */
   recordHttp(method: string, route: string, status: number, seconds: number): void {
     const id = `${method} ${status} ${route}`;

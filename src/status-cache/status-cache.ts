@@ -144,7 +144,7 @@ export class StatusCache implements OnModuleInit {
   }
 
   private record(route: string, outcome: CacheOutcome, observedAtMs: number, scope: RequestScope | undefined): void {
-    this.metrics.count(this.metrics.statusCache, { route, outcome });
+    this.metrics.statusCache.inc({ route, outcome });
     if (scope) scope.cache = { outcome, observedAtMs };
   }
 
@@ -158,7 +158,7 @@ export class StatusCache implements OnModuleInit {
   ): Promise<Entry<unknown>> {
     let pending = this.inflight.get(key);
     if (pending) {
-      this.metrics.count(this.metrics.statusCache, { route, outcome: 'coalesced' });
+      this.metrics.statusCache.inc({ route, outcome: 'coalesced' });
       return pending;
     }
     pending = this.fetchShared(route, key, fetch, recheck, scope).finally(() => this.inflight.delete(key));
@@ -182,7 +182,7 @@ export class StatusCache implements OnModuleInit {
       return this.fetchEntry(fetch); // Redis down: answer from the upstream, uncached.
     }
     if (!locked) {
-      this.metrics.count(this.metrics.statusCache, { route, outcome: 'coalesced' });
+      this.metrics.statusCache.inc({ route, outcome: 'coalesced' });
       const shared = await this.waitForOther<T>(key, lockKey);
       if (shared) return shared;
       return this.fetchEntry(fetch); // the holder failed or took too long: fetch ourselves

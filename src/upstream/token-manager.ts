@@ -83,7 +83,7 @@ export class TokenManager {
     if (cached && now < cached.expiresAt) {
       if (now >= cached.refreshAt || now >= cached.memoryUntil)
         void this.load(source, key, scope).catch(() => undefined);
-      this.metrics.count(this.metrics.tokenCacheHits, { service: source.service, tier: 'memory' });
+      this.metrics.tokenCacheHits.inc({ service: source.service, tier: 'memory' });
       return cached.token;
     }
     return (await this.load(source, key, scope)).token;
