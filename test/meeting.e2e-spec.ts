@@ -46,6 +46,19 @@ describe('Meeting family against the sandbox and real Redis', () => {
     });
   });
 
+  it('maps an unknown Meeting state to "unknown" and logs it with the request id', async () => {
+    const number = '+991116173960';
+    // A value Meeting does not document (the sandbox's type allows only the documented ones).
+    stack.sandbox.meeting.setTerminal(number, { regStatus: '7' as '0', callStatus: '1' });
+    const res = await get(statusUrl(number), { ...auth, 'x-request-id': 'meeting-unknown-state' });
+    expect(json(res)).toMatchObject({ registration: 'unknown', call: 'idle' });
+    await new Promise((r) => setTimeout(r, 50));
+    const warning = stack.gw.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'unknown Meeting enum value mapped to "unknown"' && l.value === '7');
+    expect(warning).toMatchObject({ requestId: 'meeting-unknown-state', field: 'RegStatus' });
+  });
+
   it('answers 404 when Meeting returns no entry', async () => {
     expectProblem(await get(statusUrl('+10000000000')), 404, 'NOT_FOUND');
   });

@@ -2,7 +2,7 @@ import { Global, Inject, Injectable, Logger, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG } from '../config/app-config.token';
 import type { AppConfig } from '../config/app-config';
-import type { RequestScope } from '../common/request-context';
+import { requestFields, type RequestScope } from '../common/request-context';
 import { REDIS } from '../redis/redis.module';
 
 export type AuditAction =
@@ -60,7 +60,10 @@ export class AuditTrail {
         .ltrim(AUDIT_KEY, 0, this.max - 1)
         .exec();
     } catch (err) {
-      this.logger.error({ err: String(err), action, target, outcome }, 'audit entry not written');
+      this.logger.error(
+        { ...requestFields(scope), err: String(err), action, target, outcome },
+        'audit entry not written',
+      );
     }
   }
 

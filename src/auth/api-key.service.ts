@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG } from '../config/app-config.token';
@@ -42,7 +42,6 @@ function configuredKeyId(name: string): string {
  */
 @Injectable()
 export class ApiKeyService implements OnModuleInit {
-  private readonly logger = new Logger('ApiKeys');
   private readonly keys: { hash: Buffer; principal: Principal }[];
   readonly store: IssuedKeyStore;
   private readonly cache = new Map<string, CacheEntry>();

@@ -40,14 +40,17 @@ type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
  */
 export class AccessLog {
   private readonly base = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
+  private readonly threshold: number;
 
   constructor(
-    private readonly levels: Logger,
+    level: string,
     private readonly destination: { write(line: string): unknown },
-  ) {}
+  ) {
+    this.threshold = pino.levels.values[level] ?? pino.levels.values.info!;
+  }
 
   write(level: Level, fields: object, msg: string): void {
-    if (!this.levels.isLevelEnabled(level)) return;
+    if (pino.levels.values[level]! < this.threshold) return;
     const json = JSON.stringify(fields);
     const body = json.length > 2 ? `,${json.slice(1, -1)}` : '';
     this.destination.write(
@@ -70,7 +73,7 @@ export function createLoggers(config: Pick<AppConfig, 'logLevel'>, stream?: Node
     },
     destination,
   );
-  const access = new AccessLog(pino({ level: config.logLevel }), destination);
+  const access = new AccessLog(config.logLevel, destination);
   return { app, access };
 }
 

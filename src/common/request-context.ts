@@ -9,8 +9,9 @@ export type AcceptLanguage = 'en-US' | 'zh-CN';
  * What one client request carries through services, the status cache and upstream clients.
  * Passed explicitly, as the last argument, from the controller down (no AsyncLocalStorage: on
  * Node 20 it turns on promise hooks for every promise of the process, ~20 % of the CPU of a
- * status read; see docs/performance.md). Work that no client request started (watch polls,
- * token fetches) has no scope.
+ * status read; see docs/performance.md). Work that no client request started (watch polls) has
+ * no scope; a token fetch or a coalesced status-cache fetch runs in the scope of the request that
+ * started it.
  */
 export interface RequestScope {
   requestId: string;
@@ -25,14 +26,17 @@ export interface RequestScope {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the first onRequest hook (app.factory.ts) on every request. */
-    scope: RequestScope;
+    /**
+     * Set by an onRequest hook (app.factory.ts) before routing reaches a handler; absent on
+     * answers given earlier (shutdown 503, a request without Host, parser and router errors).
+     */
+    scope?: RequestScope;
   }
 }
 
 /** The current request's scope, for a controller to pass down. */
 export const CurrentScope = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): RequestScope => ctx.switchToHttp().getRequest<FastifyRequest>().scope,
+  (_: unknown, ctx: ExecutionContext): RequestScope => ctx.switchToHttp().getRequest<FastifyRequest>().scope!,
 );
 
 /** Fields that tie an application log line to the request it was written for (none outside one). */

@@ -50,8 +50,16 @@ export class RedisSubscriber implements OnApplicationShutdown {
     connection.on('message', (channel: string, message: string) => {
       for (const s of this.subscriptions.get(channel) ?? []) s.onMessage(message);
     });
+    // ioredis resubscribes by itself after a reconnection, but not to a channel whose first
+    // SUBSCRIBE failed (Redis down at start): subscribe to every channel again (idempotent),
+    // then let each subscriber start over, since messages sent meanwhile are lost.
     connection.on('ready', () => {
-      for (const list of this.subscriptions.values()) for (const s of list) s.onReady?.();
+      connection
+        .subscribe(...this.subscriptions.keys())
+        .catch(() => undefined)
+        .finally(() => {
+          for (const list of this.subscriptions.values()) for (const s of list) s.onReady?.();
+        });
     });
     this.connection = connection;
     return connection;

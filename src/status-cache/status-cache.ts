@@ -26,11 +26,15 @@ interface Entry<T> {
 }
 
 const POLL_MS = 15;
-/** In-process copies of fresh entries: at most this many bytes of their JSON per process. */
-const LOCAL_MAX_BYTES = 8 * 1024 * 1024;
+/** In-process copies of fresh entries: at most this much heap per process (estimated, below). */
+const LOCAL_MAX_BYTES = 16 * 1024 * 1024;
+/** Heap a copy takes, estimated from its JSON: the parsed object measured at about twice as much. */
+const copyBytes = (key: string, text: string) => 2 * (key.length + text.length) + 64;
 
 interface LocalCopy {
   entry: Entry<unknown>;
+  /** Local epoch ms the copy stops being served: `at + TTL`, and never later than TTL after we got it. */
+  until: number;
   bytes: number;
 }
 /** Release the fetch lock only if it is still ours. */
@@ -206,7 +210,7 @@ export class StatusCache implements OnModuleInit {
       await sleep(POLL_MS);
       try {
         const [value, lock] = await Promise.all([this.redis.get(key), this.redis.exists(lockKey)]);
-        if (value) return this.keep(key, JSON.parse(value) as Entry<T>, value.length);
+        if (value) return this.fromRedis<T>(key, value);
         if (!lock) return undefined;
       } catch {
         return undefined;
@@ -225,7 +229,7 @@ export class StatusCache implements OnModuleInit {
     if (copy) return copy;
     try {
       const text = await this.redis.get(key);
-      return text ? this.keep(key, JSON.parse(text) as Entry<T>, text.length) : undefined;
+      return text ? this.fromRedis<T>(key, text) : undefined;
     } catch (err) {
       this.logger.warn(
         { ...requestFields(scope), err: (err as Error).message },
@@ -245,7 +249,7 @@ export class StatusCache implements OnModuleInit {
       return found.map((copy, i) => {
         if (copy) return copy;
         const text = texts[next++];
-        return text ? this.keep(keys[i]!, JSON.parse(text) as Entry<T>, text.length) : undefined;
+        return text ? this.fromRedis<T>(keys[i]!, text) : undefined;
       });
     } catch {
       return found;
@@ -262,29 +266,47 @@ export class StatusCache implements OnModuleInit {
     const multi = this.redis.multi();
     for (const [key, entry] of entries) {
       const text = JSON.stringify(entry);
-      this.keep(key, entry, text.length);
-      multi.set(key, text, 'PX', this.ttlMs);
+      this.keep(key, entry, copyBytes(key, text));
+      // Fresh until `at + TTL` wherever it is read: a slow fetch leaves less time (none: not stored).
+      const leftMs = this.ttlMs - (Date.now() - entry.at);
+      if (leftMs > 0) multi.set(key, text, 'PX', leftMs);
     }
     if (announce) multi.publish(this.channel, [this.origin, ...entries.map(([key]) => key)].join('\n'));
     await multi.exec().catch(() => undefined);
   }
 
+  /** An entry read from Redis: a hit only while fresh (`at + TTL`); kept in memory too. */
+  private fromRedis<T>(key: string, text: string): Entry<T> | undefined {
+    const entry = JSON.parse(text) as Entry<T>;
+    if (Date.now() - entry.at >= this.ttlMs) return undefined;
+    return this.keep(key, entry, copyBytes(key, text));
+  }
+
   private localGet<T>(key: string): Entry<T> | undefined {
     const copy = this.local.get(key);
     if (!copy) return undefined;
-    if (Date.now() - copy.entry.at < this.ttlMs) return copy.entry as Entry<T>;
+    if (Date.now() < copy.until) return copy.entry as Entry<T>;
     this.dropLocal(key);
     return undefined;
   }
 
-  /** Keeps an in-process copy while it is fresh (oldest copies go first past LOCAL_MAX_BYTES). */
+  /**
+   * Keeps an in-process copy while it is fresh and answers with the newest state this process
+   * holds for the key: an older entry (a read that raced a refresh) never replaces a newer copy,
+   * so one replica's answers never go back in time. Past LOCAL_MAX_BYTES, and whenever the oldest
+   * copies have expired, the oldest go first.
+   */
   private keep<T>(key: string, entry: Entry<T>, bytes: number): Entry<T> {
-    if (Date.now() - entry.at >= this.ttlMs || bytes > LOCAL_MAX_BYTES / 8) return entry;
+    const now = Date.now();
+    const held = this.local.get(key);
+    if (held && now < held.until && held.entry.at > entry.at) return held.entry as Entry<T>;
     this.dropLocal(key);
-    this.local.set(key, { entry, bytes });
+    const until = Math.min(entry.at, now) + this.ttlMs;
+    if (until <= now || bytes > LOCAL_MAX_BYTES / 8) return entry;
+    this.local.set(key, { entry, until, bytes });
     this.localBytes += bytes;
-    for (const oldest of this.local.keys()) {
-      if (this.localBytes <= LOCAL_MAX_BYTES) break;
+    for (const [oldest, copy] of this.local) {
+      if (this.localBytes <= LOCAL_MAX_BYTES && now < copy.until) break;
       this.dropLocal(oldest);
     }
     return entry;

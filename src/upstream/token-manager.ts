@@ -135,7 +135,7 @@ export class TokenManager {
       if (!isRedisError(err)) throw err;
       // Redis is down: this replica fetches its own token rather than failing requests.
       this.logger.warn(
-        { service: source.service, err: (err as Error).message },
+        { ...requestFields(scope), service: source.service, err: (err as Error).message },
         'Redis unavailable; fetching token without sharing it',
       );
       entry = await this.fetchFresh(source, scope);
