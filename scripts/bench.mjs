@@ -182,6 +182,16 @@ function sampleChildCpu(child) {
   }
 }
 setInterval(() => children.forEach(sampleChildCpu), 250).unref();
+/** CPU time (user + system, ms) a child process has used so far. */
+function processCpuMs(child) {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const [utime, stime] = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .slice(11, 13)
+    .map(Number);
+  return (utime + stime) * TICK_MS;
+}
 const cpuAtStart = { machine: machineBusyTicks(), self: process.cpuUsage(), at: performance.now() };
 /** Shares of the machine's CPU capacity used by this run (with its children) and by everything else. */
 function otherCpuShare() {
@@ -414,7 +424,8 @@ async function measure(target, options = {}) {
  * together, so 1,000 req/s arrived as bursts of 50 every 50 ms and its p99 measured how fast a
  * server drains a 50-request burst, not the latency it adds at 1,000 req/s.
  */
-async function paced(target, rate) {
+async function paced(target, rate, server) {
+  const cpuBefore = processCpuMs(server);
   const url = new URL(target.url);
   const pool = new Pool(url.origin, { connections: CONNECTIONS });
   const latencies = [];
@@ -444,11 +455,12 @@ async function paced(target, rate) {
   }
   await Promise.all(pending);
   const elapsedS = (performance.now() - started) / 1000;
+  const cpuUs = ((processCpuMs(server) - cpuBefore) * 1000) / total;
   await pool.close();
   if (crashed) throw crashed;
   latencies.sort((a, b) => a - b);
   const at = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 10) / 10;
-  return { rps: total / elapsedS, p50: at(0.5), p99: at(0.99), requests: total, bad };
+  return { rps: total / elapsedS, p50: at(0.5), p99: at(0.99), requests: total, bad, cpuUs };
 }
 
 const median = (values) => {
@@ -639,9 +651,12 @@ async function main() {
       }
       for (const kind of ['gateway', 'proxy']) {
         await settle();
-        const result = await paced(targets[kind], FIXED_RATE);
+        const result = await paced(targets[kind], FIXED_RATE, kind === 'gateway' ? gateway : proxy);
         record(`${route.family}:${kind}@rate`, result);
-        log(`round ${round}/${ROUNDS} ${route.family} ${kind} at ${FIXED_RATE} req/s: p99 ${result.p99} ms`);
+        log(
+          `round ${round}/${ROUNDS} ${route.family} ${kind} at ${FIXED_RATE} req/s: p99 ${result.p99} ms, ` +
+            `${result.cpuUs.toFixed(0)} us CPU per request`,
+        );
       }
     }
   }
@@ -817,6 +832,18 @@ async function render({
       'arrivals over up to 50 connections, each latency counted from its due time (a stall counts for every ' +
       'request it delays).' +
       (rateShortfalls.length ? ` Rate not reached: ${rateShortfalls.join('; ')}.` : ''),
+    '',
+    `CPU time per request at ${int(FIXED_RATE)} req/s (user + system of the process under test, from ` +
+      '/proc; independent of what else the machine runs, unlike the throughput ratios):',
+    '',
+    '| route | gateway | minimal proxy | gateway / minimal proxy |',
+    '| --- | --- | --- | --- |',
+    ...routes.map(
+      (route) =>
+        `| \`${route.path}\` | ${int(med(`${route.family}:gateway@rate`, 'cpuUs'))} us | ` +
+        `${int(med(`${route.family}:proxy@rate`, 'cpuUs'))} us | ` +
+        `${ratio(perRound(`${route.family}:gateway@rate`, `${route.family}:proxy@rate`, (a, b) => a.cpuUs / b.cpuUs))} |`,
+    ),
     '',
     '## Throughput and latency at saturation',
     '',
