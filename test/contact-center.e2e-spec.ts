@@ -1,5 +1,6 @@
-import { Semaphore } from 'redis-semaphore';
 import Redis from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SLOTS_KEY } from '../src/families/cc-cms/cc-cms-concurrency';
 import { CEC_PHONES } from '../src/families/cc-management/sandbox/demo-data';
 import { dropPrefix, expectProblem, json, KEYS, REDIS_URL, startGateway } from './support/gateway';
 import { redisValues, startStack, TestStack } from './support/stack';
@@ -281,14 +282,19 @@ describe('CC-CMS concurrency across replicas', () => {
     }
   });
 
-  it("a dead replica's slots come back when their leases expire; a full semaphore answers 503 with Retry-After", async () => {
+  /** Leases a replica that died would have left: `count` slots held until `ms` from now (Redis's clock). */
+  const deadLeases = async (redis: Redis, count: number, ms: number) => {
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    for (let i = 0; i < count; i++) await redis.zadd(SLOTS_KEY, now + ms, `dead-replica-${ms}:${i}`);
+  };
+
+  it("a dead replica's slots come back when their leases expire; a full limit answers 503 with Retry-After", async () => {
     const stack = await startStack({ CCMS_QUEUE_TIMEOUT_MS: '3000' });
     const redis = new Redis(REDIS_URL, { keyPrefix: stack.gw.prefix });
     try {
       // A replica that took all 10 slots and died: its leases are never released.
-      for (let i = 0; i < 10; i++) {
-        await new Semaphore(redis, 'cc-cms:inflight', 10, { lockTimeout: 800, refreshInterval: 0 }).acquire();
-      }
+      await deadLeases(redis, 10, 800);
       const started = Date.now();
       const res = await stack.gw.app.inject({
         method: 'GET',
@@ -304,9 +310,7 @@ describe('CC-CMS concurrency across replicas', () => {
         CCMS_QUEUE_TIMEOUT_MS: '100',
       });
       try {
-        for (let i = 0; i < 10; i++) {
-          await new Semaphore(redis, 'cc-cms:inflight', 10, { lockTimeout: 5000, refreshInterval: 0 }).acquire();
-        }
+        await deadLeases(redis, 10, 5000);
         const before = stack.sandbox['cc-cms'].injector.counters.businessCalls;
         const full = await impatient.app.inject({
           method: 'GET',
@@ -323,6 +327,31 @@ describe('CC-CMS concurrency across replicas', () => {
       redis.disconnect();
       await stack.close();
       await dropPrefix(stack.gw.prefix);
+    }
+  });
+
+  it('10 slow calls in flight: an 11th request waits CCMS_QUEUE_TIMEOUT_MS, then 503 UPSTREAM_UNAVAILABLE with Retry-After', async () => {
+    const stack = await startStack({ CCMS_QUEUE_TIMEOUT_MS: '200', UPSTREAM_TIMEOUT_MS: '5000' });
+    try {
+      const { injector } = stack.sandbox['cc-cms'];
+      injector.inject({ mode: 'delay', delayMs: 1500, count: 10, target: 'business' });
+      const get = () =>
+        stack.gw.app.inject({ method: 'GET', url: '/v1/contact-center/terminals?eid=87800001', headers: auth });
+      const slow = Array.from({ length: 10 }, get);
+      for (let i = 0; i < 100 && injector.counters.inFlight < 10; i++) await sleep(10);
+      expect(injector.counters.inFlight).toBe(10);
+      const started = Date.now();
+      const extra = await get();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      const body = expectProblem(extra, 503, 'UPSTREAM_UNAVAILABLE');
+      expect(extra.headers['retry-after']).toBe('1');
+      expect(body.detail).toBe('CC-CMS is at its limit of 10 concurrent requests; retry shortly.');
+      expect(body.upstream).toEqual({ service: 'cc-cms' });
+      expect((await Promise.all(slow)).map((r) => r.statusCode)).toEqual(Array(10).fill(200));
+      expect(injector.counters.businessCalls).toBe(10);
+      expect(injector.counters.overConcurrencyLimit).toBe(0);
+    } finally {
+      await stack.close();
     }
   });
 });

@@ -1,18 +1,21 @@
+import Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { SLOTS_KEY } from '../src/families/cc-cms/cc-cms-concurrency';
 import { startUpstreamSandbox, UpstreamSandbox } from '../src/sandbox/upstream-sandbox';
-import { dropPrefix, KEYS, uniquePrefix } from './support/gateway';
+import { dropPrefix, KEYS, REDIS_URL, uniquePrefix } from './support/gateway';
 import { GatewayProcess, replicaEnv, startGatewayProcess } from './support/processes';
 
 /** Three gateway processes, one Redis, one sandbox: the limits hold in total, not per replica. */
 describe('three gateway processes sharing one Redis', () => {
   let sandbox: UpstreamSandbox;
   let gateways: GatewayProcess[];
+  let env: Record<string, string>;
   const prefix = uniquePrefix();
 
   beforeAll(async () => {
     sandbox = await startUpstreamSandbox({ latencyMs: 0 });
-    const env = replicaEnv(sandbox, prefix, {
+    env = replicaEnv(sandbox, prefix, {
       RATE_LIMIT_PER_MINUTE: '100000',
       CCMS_QUEUE_TIMEOUT_MS: '10000',
       UPSTREAM_TIMEOUT_MS: '1500',
@@ -29,8 +32,15 @@ describe('three gateway processes sharing one Redis', () => {
     await dropPrefix(prefix);
   });
 
-  const call = async (i: number, method: 'GET' | 'POST', path: string, body?: unknown, key: string = KEYS.all) => {
-    const res = await request(`${gateways[i % 3]!.url}${path}`, {
+  const call = async (
+    i: number,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    key: string = KEYS.all,
+    url = gateways[i % 3]!.url,
+  ) => {
+    const res = await request(`${url}${path}`, {
       method,
       headers: { 'x-api-key': key, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
@@ -109,4 +119,73 @@ describe('three gateway processes sharing one Redis', () => {
       sandbox['cc-cms'].injector.latencyMs = 0;
     }
   });
+
+  const TERMINALS = '/v1/contact-center/terminals?eid=87800001';
+
+  it('CC-CMS under load on all three: never over 10 in flight, every request 200, no replica starved', async () => {
+    const { injector } = sandbox['cc-cms'];
+    injector.reset();
+    injector.latencyMs = 30;
+    try {
+      const finished: number[][] = [[], [], []];
+      const statuses: number[][] = [[], [], []];
+      const load = (replica: number, count: number) =>
+        Array.from({ length: count }, async () => {
+          statuses[replica]!.push(await call(replica, 'GET', TERMINALS));
+          finished[replica]!.push(Date.now());
+        });
+      // Replica 0 queues 150 calls (~450 ms of the 10 slots alone), then 1 and 2 join with 25 each:
+      // a replica handing its slots on locally must yield them to the queued replicas.
+      const first = load(0, 150);
+      await sleep(100);
+      await Promise.all([...first, ...load(1, 25), ...load(2, 25)]);
+      expect(statuses.map((s) => s.filter((status) => status === 200).length)).toEqual([150, 25, 25]);
+      const { counters } = injector;
+      expect(counters.businessCalls).toBe(200);
+      expect(counters.maxInFlight).toBeLessThanOrEqual(10);
+      expect(counters.maxInFlight).toBeGreaterThanOrEqual(8);
+      expect(counters.overConcurrencyLimit).toBe(0);
+      // Served alongside replica 0, not after its backlog.
+      const lastOf0 = Math.max(...finished[0]!);
+      expect(Math.max(...finished[1]!)).toBeLessThan(lastOf0);
+      expect(Math.max(...finished[2]!)).toBeLessThan(lastOf0);
+    } finally {
+      injector.latencyMs = 0;
+    }
+  });
+
+  it('a replica SIGKILLed while holding all 10 CC-CMS slots: the others get them back when the leases expire', async () => {
+    const { injector } = sandbox['cc-cms'];
+    injector.reset();
+    // Lease = UPSTREAM_TIMEOUT_MS + 2 s = 3 s from each call's start; its calls take 2 s at the sandbox.
+    const doomed = await startGatewayProcess({ ...env, UPSTREAM_TIMEOUT_MS: '1000' });
+    const redis = new Redis(REDIS_URL, { keyPrefix: prefix });
+    try {
+      injector.latencyMs = 2000;
+      const abandoned = Array.from({ length: 10 }, () =>
+        call(0, 'GET', TERMINALS, undefined, KEYS.all, doomed.url).catch(() => 'killed'),
+      );
+      for (let i = 0; i < 200 && injector.counters.inFlight < 10; i++) await sleep(10);
+      expect(injector.counters.inFlight).toBe(10);
+      expect(await redis.zcard(SLOTS_KEY)).toBe(10);
+      doomed.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      expect(await Promise.all(abandoned)).toEqual(Array(10).fill('killed'));
+      injector.latencyMs = 20;
+
+      const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => call(i, 'GET', TERMINALS)));
+      expect(statuses).toEqual(Array(30).fill(200));
+      // Nothing got through before the dead replica's leases expired (~3 s after its calls began).
+      expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1500);
+      expect(injector.counters.businessCalls).toBe(40);
+      expect(injector.counters.overConcurrencyLimit).toBe(0);
+      await sleep(100);
+      expect(await redis.zcard(SLOTS_KEY)).toBe(0);
+    } finally {
+      injector.latencyMs = 0;
+      redis.disconnect();
+      // stop() waits for an exit still to come: only when the kill did not happen.
+      if (doomed.child.signalCode === null) await doomed.stop();
+    }
+  }, 30000);
 });
