@@ -5,6 +5,7 @@ import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import type { AppConfig } from '../../config/app-config';
 import type { CcCmsSettings } from './cc-cms.config';
+import { RedisSubscriber } from '../../redis/redis-subscriber';
 import { CcCmsConcurrency, MAX_HANDOFFS, SLOTS_KEY } from './cc-cms-concurrency';
 
 /** Against the real Redis (Lua on Redis's clock): TEST_REDIS_URL or 127.0.0.1:6379. */
@@ -24,6 +25,7 @@ describe('CcCmsConcurrency: Redis slot leases with local hand-off', () => {
   let prefix: string;
   const clients: Redis[] = [];
   const pools: CcCmsConcurrency[] = [];
+  const subscribers: RedisSubscriber[] = [];
 
   const client = () => {
     const redis = new Redis(REDIS_URL, { keyPrefix: prefix, maxRetriesPerRequest: 1, enableAutoPipelining: true });
@@ -33,10 +35,14 @@ describe('CcCmsConcurrency: Redis slot leases with local hand-off', () => {
   const pool = (
     options: { limit?: number; queueTimeoutMs?: number; upstreamTimeoutMs?: number; redis?: Redis } = {},
   ) => {
+    const redis = options.redis ?? client();
+    const subscriber = new RedisSubscriber(redis);
+    subscribers.push(subscriber);
     const concurrency = new CcCmsConcurrency(
-      options.redis ?? client(),
+      redis,
       { upstreamTimeoutMs: options.upstreamTimeoutMs ?? 1000, redisKeyPrefix: prefix } as AppConfig,
       { maxConcurrency: options.limit ?? 1, queueTimeoutMs: options.queueTimeoutMs ?? 5000 } as CcCmsSettings,
+      subscriber,
     );
     pools.push(concurrency);
     return concurrency;
@@ -56,6 +62,7 @@ describe('CcCmsConcurrency: Redis slot leases with local hand-off', () => {
   });
   afterEach(async () => {
     await Promise.all(pools.splice(0).map((p) => p.beforeApplicationShutdown()));
+    await Promise.all(subscribers.splice(0).map((s) => s.onApplicationShutdown()));
     await Promise.all(clients.splice(0).map((c) => (c.status === 'ready' ? c.quit() : c.disconnect())));
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${prefix}*`);

@@ -8,6 +8,7 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/app-config.token';
 import { CC_CMS_SETTINGS, CcCmsSettings } from './cc-cms.config';
 import { REDIS } from '../../redis/redis.module';
+import { RedisSubscriber } from '../../redis/redis-subscriber';
 
 /** Leases: a sorted set of slot holders (`<replica id>:<n>`) scored by lease expiry (Redis ms). */
 export const SLOTS_KEY = 'cc-cms:slots';
@@ -204,7 +205,7 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
   private wakeUp?: () => void;
   /** The acquire loop sleeps because slots of this process will serve every waiter. */
   private covered = false;
-  private subscriber?: Redis;
+  private subscribed = false;
   private closing = false;
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -212,6 +213,7 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(CC_CMS_SETTINGS) settings: CcCmsSettings,
+    private readonly announcements: RedisSubscriber,
   ) {
     this.limit = settings.maxConcurrency;
     this.waitMs = settings.queueTimeoutMs;
@@ -248,9 +250,6 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
     while (this.held > 0 && performance.now() < deadline) await delay(10);
     if (this.queued) this.leave();
     await Promise.all(this.pending);
-    const subscriber = this.subscriber;
-    this.subscriber = undefined;
-    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
   }
 
   /** Queues the caller (FIFO) and lets the acquire loop or a finishing call give it a slot. */
@@ -509,18 +508,17 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
    * replica waits: stop handing slots on locally) and `freed:<id>` (a slot may be free: try now).
    */
   private subscribe(): void {
-    if (this.subscriber || this.closing) return;
-    const subscriber = this.redis.duplicate({ enableOfflineQueue: true });
-    this.subscriber = subscriber;
-    subscriber.on('error', () => undefined);
-    subscriber.on('message', (_channel: string, message: string) => {
-      const [kind, from] = message.split(':', 2);
-      if (from === this.replicaId) return;
-      if (kind === 'queued') this.othersWaiting = true;
-      else this.wake();
-    });
+    if (this.subscribed || this.closing) return;
+    this.subscribed = true;
     // Without the subscription the poll still finds free slots, only later.
-    subscriber.subscribe(this.channel).catch(() => undefined);
+    void this.announcements.subscribe(this.channel, {
+      onMessage: (message) => {
+        const [kind, from] = message.split(':', 2);
+        if (from === this.replicaId) return;
+        if (kind === 'queued') this.othersWaiting = true;
+        else this.wake();
+      },
+    });
   }
 
   private script<T = unknown>(lua: string, ...args: (string | number)[]): Promise<T> {
