@@ -51,6 +51,7 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
  * (`at + TTL`, never later than the Redis copy, which was written with PX TTL after `at`), so a
  * hit costs no Redis round trip. A bypass refreshes Redis and announces the key over pub/sub:
  * the other replicas drop their copy (a lost message, on reconnection, drops every copy).
+ * A value is shared by every request it answers (and keys memoised ETags): never mutate one.
  */
 @Injectable()
 export class StatusCache implements OnModuleInit {

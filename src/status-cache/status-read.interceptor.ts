@@ -10,9 +10,20 @@ import {
   type StatusReadMetadata,
 } from '../common/status-read';
 
+/**
+ * ETags already computed, by answer object: a hit answered from a process's in-memory copy of
+ * the status cache is the same (never mutated) object every time, so its tag is computed once.
+ */
+const etags = new WeakMap<object, string>();
+
 /** A strong validator of the state only (one-shot SHA-256: no Hash object per read). */
 function stateETag(body: unknown): string {
-  return `"${hash('sha256', stateJson(body), 'base64url').slice(0, 27)}"`;
+  const memo = typeof body === 'object' && body !== null;
+  const known = memo ? etags.get(body) : undefined;
+  if (known) return known;
+  const etag = `"${hash('sha256', stateJson(body), 'base64url').slice(0, 27)}"`;
+  if (memo) etags.set(body, etag);
+  return etag;
 }
 
 /** If-None-Match uses the weak comparison (RFC 9110): `W/"x"` matches `"x"` (proxies weaken tags). */

@@ -32,7 +32,8 @@ export class MeetingService {
       scope,
     );
     if (!state) throw new AppError(ErrorCode.NOT_FOUND, `Meeting knows no terminal ${number}.`);
-    return { ...state, id: number };
+    // The cached state itself when the number is written as cached (entries are never mutated).
+    return state.id === number ? state : { ...state, id: number };
   }
 
   /**
