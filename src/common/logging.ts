@@ -38,7 +38,7 @@ type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
  * JSON.stringify of fields we build ourselves: pino's generic serialisation was ~10 % of the
  * CPU of a cached status read (docs/performance.md). Same destination and level as pino.
  */
-export class AccessLog {
+class AccessLog {
   private readonly base = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
   private readonly threshold: number;
 
