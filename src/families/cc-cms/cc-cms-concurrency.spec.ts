@@ -1,12 +1,13 @@
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import type { AppConfig } from '../../config/app-config';
 import type { CcCmsSettings } from './cc-cms.config';
 import { RedisSubscriber } from '../../redis/redis-subscriber';
-import { CcCmsConcurrency, MAX_HANDOFFS, SLOTS_KEY } from './cc-cms-concurrency';
+import { CcCmsConcurrency, MAX_HANDOFFS, SLOT_LINGER_MS, SLOTS_KEY } from './cc-cms-concurrency';
 
 /** Against the real Redis (Lua on Redis's clock): TEST_REDIS_URL or 127.0.0.1:6379. */
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -96,11 +97,14 @@ describe('CcCmsConcurrency: Redis slot leases with local hand-off', () => {
     first.resolve();
     await Promise.all([holding, ...rest]);
     expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
-    expect(concurrency.stats).toMatchObject({ acquired: 1, handoffs: 4, checks: 0, released: 1 });
+    expect(concurrency.stats).toMatchObject({ acquired: 1, handoffs: 4, checks: 0, released: 0 });
     // After the first acquire the four waiters cost no Redis call (the loop does not ask for a
-    // slot while this process holds the whole limit): the only script run is the final release.
+    // slot while this process holds the whole limit): the only script run is the release, once
+    // the idle slot has lingered.
+    expect(evalSpy).toHaveBeenCalledTimes(0);
+    await sleep(SLOT_LINGER_MS + 30);
+    expect(concurrency.stats.released).toBe(1);
     expect(evalSpy).toHaveBeenCalledTimes(1);
-    await sleep(20);
     expect(await leases()).toEqual([]);
   });
 
@@ -117,6 +121,7 @@ describe('CcCmsConcurrency: Redis slot leases with local hand-off', () => {
       ),
     );
     expect(order).toEqual(Array.from({ length: calls }, (_, i) => i));
+    await sleep(SLOT_LINGER_MS + 30);
     // 1 acquired; 32 hand-offs, a check (renewed: nobody else waits), 32 more, a check, one more.
     expect(concurrency.stats).toMatchObject({ acquired: 1, handoffs: calls - 1, checks: 2, yielded: 0, released: 1 });
   });
@@ -165,6 +170,7 @@ describe('CcCmsConcurrency: Redis slot leases with local hand-off', () => {
     await b.run(call('b'));
     const aBetween = events.indexOf('b') - startedBefore;
     await Promise.all(busy);
+    await sleep(SLOT_LINGER_MS + 30);
     expect(maxInFlight).toBe(1);
     // b queued while a was handing its slot on: at most MAX_HANDOFFS more a-calls, then it yields.
     expect(aBetween).toBeLessThanOrEqual(MAX_HANDOFFS + 1);
@@ -192,7 +198,7 @@ describe('CcCmsConcurrency: Redis slot leases with local hand-off', () => {
     expect(maxInFlight).toBeLessThanOrEqual(3);
     expect(maxInFlight).toBeGreaterThanOrEqual(2);
     expect(served).toEqual([50, 50, 50]);
-    await sleep(20);
+    await sleep(SLOT_LINGER_MS + 30);
     expect(await leases()).toEqual([]);
   });
 
@@ -251,6 +257,86 @@ describe('CcCmsConcurrency: Redis slot leases with local hand-off', () => {
     expect(err.code).toBe(ErrorCode.SERVICE_UNAVAILABLE);
     expect(err.detail).toBe('The concurrency store is unavailable; try again shortly.');
     expect(err.options.retryAfterSeconds).toBe(1);
+  });
+
+  it('lets an idle slot linger: sequential calls share one ACQUIRE, released only after the linger time', async () => {
+    const redis = client();
+    const concurrency = pool({ limit: 1, redis });
+    const evalSpy = jest.spyOn(redis, 'eval');
+    // One after another, never overlapping, with a gap well under the linger time.
+    const calls = MAX_HANDOFFS + 3;
+    for (let i = 0; i < calls; i++) {
+      await concurrency.run(() => sleep(1));
+      await sleep(1);
+    }
+    // One ACQUIRE, and the one CHECK the hand-off bound asks for (a reuse counts as a hand-off).
+    expect(concurrency.stats).toMatchObject({
+      attempts: 1,
+      acquired: 1,
+      lingered: calls - 1,
+      handoffs: calls - 1,
+      checks: 1,
+      yielded: 0,
+      released: 0,
+    });
+    expect(evalSpy).toHaveBeenCalledTimes(2);
+    // Still leased while it lingers; no RELEASE before the linger time is over.
+    expect(await leases()).toHaveLength(1);
+    await sleep(SLOT_LINGER_MS + 30);
+    expect(concurrency.stats.released).toBe(1);
+    expect(evalSpy).toHaveBeenCalledTimes(3);
+    expect(await leases()).toEqual([]);
+  });
+
+  it('counts lingering slots as held: callers take them and the acquire loop asks Redis for none', async () => {
+    const concurrency = pool({ limit: 2 });
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const call = async () => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await sleep(5);
+      inFlight--;
+    };
+    await Promise.all([concurrency.run(call), concurrency.run(call)]);
+    expect(await leases()).toHaveLength(2);
+    const { attempts } = concurrency.stats;
+    // Two take the lingering slots at once, the third waits for a hand-off, not for Redis.
+    await Promise.all([concurrency.run(call), concurrency.run(call), concurrency.run(call)]);
+    expect(maxInFlight).toBe(2);
+    expect(concurrency.stats).toMatchObject({ attempts, acquired: 2, lingered: 2, handoffs: 3 });
+  });
+
+  it('releases a lingering slot at once when another replica queues for it', async () => {
+    const a = pool({ limit: 1 });
+    const b = pool({ limit: 1 });
+    // The first call subscribes a to the announcements; its slot lingers, then goes.
+    await a.run(() => sleep(1));
+    await sleep(SLOT_LINGER_MS + 30);
+    expect(await leases()).toEqual([]);
+    await a.run(() => sleep(1));
+    const aFinished = performance.now();
+    const [aMember] = await leases();
+    expect(aMember).toBeDefined();
+    let bStarted = 0;
+    await b.run(async () => {
+      bStarted = performance.now();
+      expect(await leases()).not.toContain(aMember);
+    });
+    // b queued (`queued:`), a released its lingering slot on hearing it: before the linger timer.
+    expect(bStarted - aFinished).toBeLessThan(SLOT_LINGER_MS);
+    expect(a.stats).toMatchObject({ acquired: 2, lingered: 0, released: 2 });
+  });
+
+  it('on shutdown releases the lingering slots at once', async () => {
+    const concurrency = pool({ limit: 3 });
+    await Promise.all(Array.from({ length: 3 }, () => concurrency.run(() => sleep(5))));
+    expect(await leases()).toHaveLength(3);
+    const started = performance.now();
+    await concurrency.beforeApplicationShutdown();
+    expect(performance.now() - started).toBeLessThan(SLOT_LINGER_MS);
+    expect(concurrency.stats.released).toBe(3);
+    expect(await leases()).toEqual([]);
   });
 
   it('on shutdown refuses queued callers and releases the slots of the calls that finish', async () => {

@@ -20,6 +20,16 @@ const KEYS = [SLOTS_KEY, QUEUE_KEY, WAITING_KEY] as const;
 
 /** A slot is handed from call to call in this process at most this many times before Redis is asked again. */
 export const MAX_HANDOFFS = 32;
+/**
+ * A slot whose call ended with no local caller waiting stays with this process (still leased)
+ * this long, so that the next local call takes it without Redis; then it is released. 50 ms is
+ * long against the gap between calls once a replica sees ~100 CC-CMS calls/s (random arrivals:
+ * 99% come within 50 ms of the previous call's end), short for other replicas: they make a
+ * lingering slot go at once by queueing (`queued:`), and if that announcement is lost they wait
+ * at most 50 ms more, half a poll at POLL_MAX_MS. Far below LEASE_MARGIN_MS, it never leaves the
+ * next call a short lease on its own.
+ */
+export const SLOT_LINGER_MS = 50;
 /** A slot in use is renewed in the background once its lease was set this long ago. */
 const RENEW_AFTER_MS = 250;
 /**
@@ -137,6 +147,8 @@ interface Slot {
   /** Local hand-offs since the slot came from Redis or was last checked there. */
   handoffs: number;
   renewing: boolean;
+  /** Set while the slot lingers (no call uses it): releases it after SLOT_LINGER_MS. */
+  lingerTimer?: NodeJS.Timeout;
   /** A renewal found the lease gone: the slot goes back to nobody when its call ends. */
   lost: boolean;
   dead: boolean;
@@ -161,8 +173,10 @@ interface SlotStats {
   checks: number;
   /** Slots given back because another replica was queued. */
   yielded: number;
-  /** Slots released because no local waiter was left (or on shutdown). */
+  /** Slots released: lingered unused, another replica queued, or shutdown. */
   released: number;
+  /** Calls that took a lingering slot (each also counts as a hand-off). */
+  lingered: number;
   /** Acquire attempts (each one EVAL for the whole local queue). */
   attempts: number;
 }
@@ -174,14 +188,25 @@ interface SlotStats {
  * slot stays with its replica while local callers wait for one: a finished call hands it to the
  * next local waiter (FIFO) without Redis, at most MAX_HANDOFFS times in a row and never while
  * another replica is known to be queued; then one CHECK script keeps it (renewed) or gives it to
- * the queued replicas. One acquire loop per process asks Redis for as many slots as local callers
- * wait for; replicas wait in turn in a Redis queue, woken by pub/sub when a slot is given back
- * and by a short poll with backoff (expired leases announce nothing). Callers wait at most
- * `queueTimeoutMs`, then get 503. See docs/performance.md, "CC-CMS slots: local handoff".
+ * the queued replicas. With no local waiter, the slot lingers (still leased) SLOT_LINGER_MS for
+ * the next local call, a reuse counting as a hand-off, unless another replica is queued. One
+ * acquire loop per process asks Redis for as many slots as local callers wait for, counting the
+ * slots it holds (lingering too); replicas wait in turn in a Redis queue, woken by pub/sub when a
+ * slot is given back and by a short poll with backoff (expired leases announce nothing). Callers
+ * wait at most `queueTimeoutMs`, then get 503. See docs/performance.md, "CC-CMS slots: local
+ * handoff".
  */
 @Injectable()
 export class CcCmsConcurrency implements BeforeApplicationShutdown {
-  readonly stats: SlotStats = { acquired: 0, handoffs: 0, checks: 0, yielded: 0, released: 0, attempts: 0 };
+  readonly stats: SlotStats = {
+    acquired: 0,
+    handoffs: 0,
+    checks: 0,
+    yielded: 0,
+    released: 0,
+    lingered: 0,
+    attempts: 0,
+  };
   private readonly limit: number;
   private readonly waitMs: number;
   private readonly leaseMs: number;
@@ -190,8 +215,10 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
   private readonly replicaId = randomUUID();
   private readonly channel: string;
   private readonly waiters: Waiter[] = [];
-  /** Slots this process holds: in use, or being checked. */
+  /** Slots this process holds: in use, being checked, or lingering. */
   private held = 0;
+  /** Held slots no call uses, waiting SLOT_LINGER_MS for the next local call (newest last). */
+  private readonly lingering: Slot[] = [];
   /** Slots being checked in Redis before a hand-off (their waiter is still queued). */
   private checking = 0;
   private seq = 0;
@@ -244,6 +271,7 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
         }),
       );
     }
+    this.releaseLingering();
     this.wake();
     // Slots of calls still running after this stay leased (the call may still reach CC-CMS) and expire.
     const deadline = performance.now() + SHUTDOWN_WAIT_MS;
@@ -265,6 +293,8 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
       const waiter: Waiter = { resolve, reject, mark: this.attemptsStarted, expired: false };
       this.waiters.push(waiter);
       waiter.timer = setTimeout(() => this.expire(waiter), this.waitMs);
+      if (this.lingering.length > 0) this.reuse();
+      if (this.waiters.length === 0) return;
       this.pump();
       if (this.covered) this.wake();
     });
@@ -312,7 +342,7 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
    * outlasts the next call's deadline. Otherwise one CHECK decides (the waiter stays queued).
    */
   private offer(slot: Slot): void {
-    if (this.waiters.length === 0) return this.drop(slot, true);
+    if (this.waiters.length === 0) return this.linger(slot);
     const now = performance.now();
     if (this.othersWaiting || slot.handoffs >= MAX_HANDOFFS || slot.leaseUntil - now < this.handoffLeaseMs) {
       return this.check(slot);
@@ -331,7 +361,7 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
     this.script<[number, number]>(CHECK, slot.member, this.leaseMs, 1, this.channel).then(
       ([outcome, others]) => {
         this.checking--;
-        this.othersWaiting = others > 0;
+        this.noteOthers(others);
         if (outcome === 1) {
           slot.leaseUntil = sentAt + this.leaseMs;
           slot.leasedAt = sentAt;
@@ -356,7 +386,7 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
     this.script<[number, number]>(CHECK, slot.member, this.leaseMs, 0, this.channel).then(
       ([outcome, others]) => {
         slot.renewing = false;
-        this.othersWaiting = others > 0;
+        this.noteOthers(others);
         if (slot.dead) return;
         if (outcome === 1) {
           slot.leaseUntil = Math.max(slot.leaseUntil, sentAt + this.leaseMs);
@@ -370,6 +400,51 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
         slot.renewing = false;
       },
     );
+  }
+
+  /**
+   * No local caller waits for this slot: it stays held (leased) for SLOT_LINGER_MS, released at
+   * once instead when another replica is queued or this process is closing.
+   */
+  private linger(slot: Slot): void {
+    if (this.closing || this.othersWaiting || slot.lost) return this.drop(slot, !slot.lost);
+    slot.lingerTimer = setTimeout(() => {
+      const index = this.lingering.indexOf(slot);
+      if (index < 0) return;
+      this.lingering.splice(index, 1);
+      this.drop(slot, !slot.lost);
+    }, SLOT_LINGER_MS);
+    slot.lingerTimer.unref();
+    this.lingering.push(slot);
+  }
+
+  /**
+   * A caller queued while a slot lingers: the newest lingering slot (so surplus ones age out) goes
+   * to it as a hand-off (same bound and lease rule); a slot a renewal found lost is dropped.
+   */
+  private reuse(): void {
+    let slot: Slot | undefined;
+    while ((slot = this.lingering.pop())) {
+      clearTimeout(slot.lingerTimer);
+      if (!slot.lost) break;
+      this.drop(slot, false);
+    }
+    if (!slot) return;
+    this.stats.lingered++;
+    this.offer(slot);
+  }
+
+  /** A script reply (count of other queued replicas) or a `queued:` announcement: lingering slots go. */
+  private noteOthers(others: number): void {
+    this.othersWaiting = others > 0;
+    if (this.othersWaiting) this.releaseLingering();
+  }
+
+  private releaseLingering(): void {
+    for (const slot of this.lingering.splice(0)) {
+      clearTimeout(slot.lingerTimer);
+      this.drop(slot, true);
+    }
   }
 
   /** The slot leaves this process (released in Redis if `release`); the acquire loop may take one. */
@@ -435,7 +510,7 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
       // Holders hear of queued replicas at once, waiters of freed slots.
       this.subscribe();
       const [granted, others, untilExpiry] = reply;
-      this.othersWaiting = others > 0;
+      this.noteOthers(others);
       for (let i = 0; i < granted; i++) {
         const slot: Slot = {
           member: members[i]!,
@@ -448,7 +523,7 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
         };
         this.held++;
         this.stats.acquired++;
-        if (this.waiters.length === 0 || this.closing) this.drop(slot, true);
+        if (this.waiters.length === 0 || this.closing) this.linger(slot);
         // A reply slower than the margin (never under ioredis's 1 s command timeout): check first.
         else if (slot.leaseUntil - performance.now() < this.handoffLeaseMs) this.check(slot);
         else this.grant(slot);
@@ -515,7 +590,7 @@ export class CcCmsConcurrency implements BeforeApplicationShutdown {
       onMessage: (message) => {
         const [kind, from] = message.split(':', 2);
         if (from === this.replicaId) return;
-        if (kind === 'queued') this.othersWaiting = true;
+        if (kind === 'queued') this.noteOthers(1);
         else this.wake();
       },
     });
