@@ -168,30 +168,26 @@ function machineBusyTicks() {
   const [user, nice, system, , , irq, softirq, steal] = fields;
   return user + nice + system + irq + softirq + steal;
 }
+/** CPU time (user + system, clock ticks) process `pid` has used so far. */
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const [utime, stime] = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .slice(11, 13)
+    .map(Number);
+  return utime + stime;
+}
 function sampleChildCpu(child) {
   try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const [utime, stime] = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .slice(11, 13)
-      .map(Number);
-    childTicks.set(child.pid, utime + stime);
+    childTicks.set(child.pid, cpuTicks(child.pid));
   } catch {
     // the process has exited: its last sample stands
   }
 }
 setInterval(() => children.forEach(sampleChildCpu), 250).unref();
 /** CPU time (user + system, ms) a child process has used so far. */
-function processCpuMs(child) {
-  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-  const [utime, stime] = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .slice(11, 13)
-    .map(Number);
-  return (utime + stime) * TICK_MS;
-}
+const processCpuMs = (child) => cpuTicks(child.pid) * TICK_MS;
 const cpuAtStart = { machine: machineBusyTicks(), self: process.cpuUsage(), at: performance.now() };
 /** Shares of the machine's CPU capacity used by this run (with its children) and by everything else. */
 function otherCpuShare() {
