@@ -110,7 +110,7 @@ export class StatusCache implements OnModuleInit {
         return cached.value;
       }
     }
-    const entry = (await this.flight(route, key, fetch, !bypass, scope)) as Entry<T>;
+    const entry = (await this.flight(route, key, fetch, scope)) as Entry<T>;
     this.record(route, bypass ? 'bypass' : 'miss', entry.at, scope);
     return entry.value;
   }
@@ -158,7 +158,6 @@ export class StatusCache implements OnModuleInit {
     route: string,
     key: string,
     fetch: () => Promise<T>,
-    recheck: boolean,
     scope: RequestScope | undefined,
   ): Promise<Entry<unknown>> {
     let pending = this.inflight.get(key);
@@ -166,7 +165,7 @@ export class StatusCache implements OnModuleInit {
       this.metrics.statusCache.inc({ route, outcome: 'coalesced' });
       return pending;
     }
-    pending = this.fetchShared(route, key, fetch, recheck, scope).finally(() => this.inflight.delete(key));
+    pending = this.fetchShared(route, key, fetch, scope).finally(() => this.inflight.delete(key));
     this.inflight.set(key, pending);
     return pending;
   }
@@ -175,9 +174,9 @@ export class StatusCache implements OnModuleInit {
     route: string,
     key: string,
     fetch: () => Promise<T>,
-    recheck: boolean,
     scope: RequestScope | undefined,
   ): Promise<Entry<T>> {
+    const bypass = scope?.cacheBypass === true;
     const lockKey = `${key}:fetching`;
     const owner = randomUUID();
     let locked: boolean;
@@ -194,10 +193,10 @@ export class StatusCache implements OnModuleInit {
     }
     try {
       // Another replica may have stored it between our miss and our lock (it held the lock then).
-      const stored = recheck ? await this.get<T>(key, scope) : undefined;
+      const stored = bypass ? undefined : await this.get<T>(key, scope);
       if (stored) return stored;
       const entry = await this.fetchEntry(fetch);
-      await this.set(key, entry, !recheck);
+      await this.set(key, entry, bypass);
       return entry;
     } finally {
       await this.redis.eval(RELEASE, 1, lockKey, owner).catch(() => undefined);
