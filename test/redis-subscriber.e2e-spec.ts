@@ -1,21 +1,10 @@
 import Redis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AppConfig } from '../config/app-config';
-import { createRedis } from './redis.module';
-import { RedisSubscriber } from './redis-subscriber';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import type { AppConfig } from '../src/config/app-config';
+import { createRedis } from '../src/redis/redis.module';
+import { RedisSubscriber } from '../src/redis/redis-subscriber';
+import { freePort } from './support/processes';
 
 /**
  * Redis down when the gateway starts: the first SUBSCRIBE fails (no offline queue), and the
