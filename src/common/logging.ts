@@ -50,12 +50,11 @@ class AccessLog {
   }
 
   write(level: Level, fields: object, msg: string): void {
-    if (pino.levels.values[level]! < this.threshold) return;
+    const value = pino.levels.values[level]!;
+    if (value < this.threshold) return;
     const json = JSON.stringify(fields);
     const body = json.length > 2 ? `,${json.slice(1, -1)}` : '';
-    this.destination.write(
-      `{"level":${pino.levels.values[level]},"time":${Date.now()}${this.base}${body},"msg":${JSON.stringify(msg)}}\n`,
-    );
+    this.destination.write(`{"level":${value},"time":${Date.now()}${this.base}${body},"msg":${JSON.stringify(msg)}}\n`);
   }
 }
 
